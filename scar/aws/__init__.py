@@ -1,0 +1,1 @@
+"""AWS access: the one session factory and thin, typed wrappers per service."""

@@ -1,0 +1,182 @@
+"""`put` and `get`: many files, in parallel, through s3transfer (multipart, retries, bounded queues)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from s3transfer.manager import TransferConfig, TransferManager
+from s3transfer.subscribers import BaseSubscriber
+
+from scar.aws.s3 import S3, S3Location, S3Object
+from scar.errors import BadInputError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TransferItem:
+    local: Path
+    key: str
+    size: int
+
+
+@dataclass
+class TransferReport:
+    """What a transfer did: the files moved and the ones that failed, with why."""
+
+    location: S3Location
+    done: list[TransferItem] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path or key, reason)
+    seconds: float = 0.0
+
+    @property
+    def bytes(self) -> int:
+        return sum(item.size for item in self.done)
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    concurrency: int = 10
+    chunk_size: int = 8 * MIB
+
+    def config(self) -> TransferConfig:
+        return TransferConfig(
+            multipart_threshold=self.chunk_size,
+            multipart_chunksize=self.chunk_size,
+            max_request_concurrency=self.concurrency,
+            max_submission_concurrency=max(5, self.concurrency // 2),
+            max_request_queue_size=max(1000, self.concurrency * 10),
+            max_io_queue_size=1000,
+        )
+
+
+Progress = Callable[[int], Any]
+
+
+class _ProgressSubscriber(BaseSubscriber):
+    def __init__(self, advance: Progress) -> None:
+        self._advance = advance
+
+    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+        self._advance(bytes_transferred)
+
+
+def plan_upload(source: Path, location: S3Location) -> list[TransferItem]:
+    """The files to upload and their keys: a file goes to FOLDER/<name>, a tree keeps its layout."""
+    if source.is_file():
+        return [TransferItem(source, location.key_for(source.name), source.stat().st_size)]
+    if not source.is_dir():
+        raise BadInputError(f"command line: -p/--path: {str(source)!r} is not a file or a folder")
+    items = []
+    for folder, subfolders, files in os.walk(source):
+        subfolders.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            if path.is_file():
+                relative = path.relative_to(source).as_posix()
+                items.append(TransferItem(path, location.key_for(relative), path.stat().st_size))
+    return items
+
+
+def upload(s3: S3, items: list[TransferItem], location: S3Location, options: TransferOptions,
+           progress: Progress) -> TransferReport:
+    report = TransferReport(location)
+    started = time.monotonic()
+    with TransferManager(s3.client, options.config()) as manager:
+        futures = [
+            (item, manager.upload(str(item.local), location.bucket, item.key,
+                                  subscribers=[_ProgressSubscriber(progress)]))
+            for item in items
+        ]
+        _collect(futures, report, lambda item: str(item.local))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def plan_download(s3: S3, location: S3Location, destination: Path) -> tuple[list[TransferItem], list[tuple[str, str]]]:
+    """The objects under the folder and where each goes, plus the keys refused as unsafe.
+
+    A key is written below `destination` at its path relative to the folder; a key that would land
+    outside it (`..`, an absolute path, a link that leads out) is refused. When the location names
+    a single object rather than a folder, that object is the plan.
+    """
+    objects = list(s3.list_objects(location))
+    base = location.key_prefix
+    if not objects and location.folder:
+        single = s3.head_object(location.bucket, location.folder)
+        if single is not None:
+            parent, _, _ = location.folder.rpartition("/")
+            objects, base = [single], (parent + "/" if parent else "")
+    root = destination.resolve()
+    items: list[TransferItem] = []
+    refused: list[tuple[str, str]] = []
+    for obj in objects:
+        target = _safe_target(root, obj, base)
+        if target is None:
+            refused.append((obj.key, "refused: the key would be written outside the destination folder"))
+        else:
+            items.append(TransferItem(target, obj.key, obj.size))
+    return items, refused
+
+
+def download(s3: S3, items: list[TransferItem], location: S3Location, options: TransferOptions,
+             progress: Progress) -> TransferReport:
+    """Download every item; s3transfer writes each to a temporary file renamed into place when complete,
+    so an interrupted or failed download never leaves a partial file under the final name."""
+    report = TransferReport(location)
+    started = time.monotonic()
+    with TransferManager(s3.client, options.config()) as manager:
+        futures = []
+        for item in items:
+            try:
+                item.local.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                report.failed.append((item.key, f"cannot create {item.local.parent}: {err.strerror or err}"))
+                continue
+            futures.append((item, manager.download(location.bucket, item.key, str(item.local),
+                                                   subscribers=[_ProgressSubscriber(progress)])))
+        _collect(futures, report, lambda item: item.key)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _collect(futures: list[tuple[TransferItem, Any]], report: TransferReport,
+             label: Callable[[TransferItem], str]) -> None:
+    for item, future in futures:
+        try:
+            future.result()
+        except Exception as err:  # noqa: BLE001 - each file's failure is reported, the others go on
+            report.failed.append((label(item), _reason(err)))
+        else:
+            report.done.append(item)
+
+
+def _safe_target(root: Path, obj: S3Object, base: str) -> Path | None:
+    relative = obj.key[len(base):] if obj.key.startswith(base) else obj.key
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or any(part in ("..", ".") for part in parts) or "\\" in relative:
+        return None
+    target = root.joinpath(*parts)
+    # a folder (or link) that already exists below root must not lead outside it
+    existing = target.parent
+    while existing != root and not existing.exists():
+        existing = existing.parent
+    if not existing.resolve().is_relative_to(root):
+        return None
+    return target
+
+
+def _reason(err: Exception) -> str:
+    from botocore.exceptions import ClientError
+
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return f"{type(err).__name__}: {err}"

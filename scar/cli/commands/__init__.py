@@ -1,0 +1,1 @@
+"""One module per scar command; each exposes `run(args, ctx) -> int`."""

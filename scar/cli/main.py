@@ -1,0 +1,91 @@
+"""The entry point: parse, run one command handler, and turn errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scar.cli.output import Output
+from scar.cli.parser import build_parser
+from scar.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, ScarError
+
+if TYPE_CHECKING:
+    from scar.aws.session import AwsSession
+    from scar.config.loader import Settings
+
+
+@dataclass
+class Context:
+    """What a command handler gets besides its arguments."""
+
+    args: argparse.Namespace
+    output: Output
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self, deploying: bool = False) -> Settings:
+        """The validated configuration (loaded once, on first use); `deploying` also requires a role."""
+        if self._settings is None:
+            from scar.config.loader import load_settings
+
+            self._settings = load_settings(self.args, self.output.notice, deploying)
+        return self._settings
+
+    def aws(self, region: str | None = None, profile: str | None = None, concurrency: int = 10) -> AwsSession:
+        """The AWS session for this run (default region and profile from the settings)."""
+        from scar.aws.session import AwsSession
+
+        settings = self.settings()
+        return AwsSession(region or settings.region, profile if profile is not None else settings.profile,
+                          settings.endpoint_url, concurrency)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version and usage errors (argparse already printed them)
+        return done.code if isinstance(done.code, int) else EXIT_FAILED
+    output = Output(json_mode=args.json, verbose=args.verbose, progress=not args.no_progress)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        handler = importlib.import_module(args.handler)
+        return handler.run(args, Context(args, output)) or EXIT_OK
+    except ScarError as err:
+        _debug_traceback(args)
+        output.error(err.message, type(err).__name__, err.exit_code)
+        return err.exit_code
+    except KeyboardInterrupt:
+        output.error("interrupted", "Interrupted", EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (for example `scar ls | head`); nothing more to say
+        return EXIT_FAILED
+    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        known = _from_botocore(err)
+        if known is not None:
+            _debug_traceback(args)
+            output.error(known.message, type(known).__name__, known.exit_code)
+            return known.exit_code
+        _debug_traceback(args)
+        hint = "" if args.debug else " (run with --debug for the traceback)"
+        output.error(f"unexpected {type(err).__name__}: {err}{hint}", type(err).__name__, EXIT_FAILED)
+        return EXIT_FAILED
+
+
+def _from_botocore(err: Exception) -> ScarError | None:
+    if not type(err).__module__.startswith(("botocore", "boto3", "s3transfer", "urllib3")):
+        return None
+    from scar.aws.errors import translate
+
+    return translate(err)
+
+
+def _debug_traceback(args: argparse.Namespace) -> None:
+    if args.debug:
+        traceback.print_exc(file=sys.stderr)

@@ -1,0 +1,88 @@
+"""How commands speak: results on stdout (a text table or exactly one JSON document), notices and
+progress on stderr, progress bars only on a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, TextIO
+
+
+class Output:
+    def __init__(self, json_mode: bool = False, verbose: bool = False, progress: bool = True,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self.verbose = verbose
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.progress_enabled = progress and _is_terminal(self.stderr)
+        self.document_printed = False
+
+    def notice(self, message: str) -> None:
+        """A one-line message for the user on stderr (never mixed with results)."""
+        print(f"scar: {message}", file=self.stderr, flush=True)
+
+    def detail(self, message: str) -> None:
+        """A notice shown only with -v."""
+        if self.verbose:
+            self.notice(message)
+
+    def result(self, document: Any, text: str | None) -> None:
+        """The command's result: `document` as JSON with -j, otherwise `text` (if any)."""
+        if self.json_mode:
+            json.dump(document, self.stdout, indent=2, default=str)
+            self.stdout.write("\n")
+            self.document_printed = True
+        elif text:
+            self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def error(self, message: str, kind: str, exit_code: int) -> None:
+        """An error on stderr; with -j also the one JSON document, unless a result was already printed."""
+        for line in message.splitlines() or [""]:
+            print(f"scar: error: {line}", file=self.stderr, flush=True)
+        if self.json_mode and not self.document_printed:
+            self.result({"Error": {"Type": kind, "Message": message, "ExitCode": exit_code}}, None)
+
+    def progress(self, total: int | None, description: str, unit: str = "B") -> AbstractContextManager[Any]:
+        """A progress bar on stderr when it is a terminal (and --no-progress is not given)."""
+        if not self.progress_enabled:
+            return nullcontext(_NoProgress())
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=description, unit=unit, unit_scale=True, unit_divisor=1024,
+                    file=self.stderr, leave=False, dynamic_ncols=True)
+
+
+class _NoProgress:
+    def update(self, amount: float = 1) -> None:
+        """Progress goes nowhere when there is no terminal."""
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+def human_size(size: float) -> str:
+    """1536 → "1.5 KiB"."""
+    if size < 1024:
+        return f"{size:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024:
+            break
+    else:
+        size /= 1024
+        unit = "TiB"
+    return f"{size:.1f} {unit}"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,138 @@
+"""The whole argparse tree of scar, in one place.
+
+It imports nothing heavy: `scar --help`, `--version` and usage errors must not load boto3.
+Handlers are named by module path and imported only when their command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scar.version import __version__
+
+def _global_options(suppress: bool) -> argparse.ArgumentParser:
+    """The global options, accepted before or after the command (`scar -j ls ...`, `scar ls ... -j`).
+
+    In subcommands their defaults are suppressed, so a value given before the command is never reset.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("global options")
+    default = {"default": argparse.SUPPRESS} if suppress else {}
+    group.add_argument("--region", metavar="REGION", help="AWS region (beats AWS_REGION, the FDL and scar.cfg)",
+                       **default)
+    group.add_argument("--endpoint-url", metavar="URL",
+                       help="send every AWS request to URL (AWS_ENDPOINT_URL[_<SERVICE>] work too)", **default)
+    group.add_argument("--config", metavar="PATH",
+                       help="scar.cfg to use (default: $SCAR_CONFIG_FOLDER/scar.cfg or ~/.scar/scar.cfg)",
+                       **default)
+    group.add_argument("-pf", "--profile", metavar="PROFILE", help="AWS profile to use (beats AWS_PROFILE)",
+                       **default)
+    group.add_argument("--debug", action="store_true", help="show full tracebacks and AWS requests", **default)
+    group.add_argument("-j", "--json", action="store_true", help="print one JSON document on stdout", **default)
+    group.add_argument("-v", "--verbose", action="store_true", help="print more detail", **default)
+    group.add_argument("--no-progress", action="store_true", help="never show progress bars", **default)
+    group.add_argument("-y", "--yes", action="store_true", help="answer yes to confirmations", **default)
+    return parent
+
+
+def _function_options() -> argparse.ArgumentParser:
+    """Flags that set one function's definition (they override the FDL and scar.cfg)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("function definition")
+    group.add_argument("-n", "--name", help="function name; with an FDL of several functions, selects one")
+    image = group.add_mutually_exclusive_group()
+    image.add_argument("-i", "--image", help="container image (for example grycap/cowsay)")
+    image.add_argument("-if", "--image-file", metavar="TAR", help="container image saved with `docker save`")
+    group.add_argument("-s", "--init-script", metavar="PATH", help="script run in the container on each call")
+    group.add_argument("-d", "--description", help="function description")
+    group.add_argument("-e", "--environment", action="append", metavar="NAME=VALUE",
+                       help="container environment variable (repeatable)")
+    group.add_argument("-le", "--lambda-environment", action="append", metavar="NAME=VALUE",
+                       help="Lambda environment variable (repeatable)")
+    group.add_argument("-m", "--memory", type=int, metavar="MB", help="memory, 128 to 10240 MB")
+    group.add_argument("-t", "--timeout", type=int, metavar="SECONDS", help="timeout, 1 to 900 s")
+    group.add_argument("-tt", "--timeout-threshold", type=int, metavar="SECONDS",
+                       help="seconds kept back from the timeout to upload outputs")
+    group.add_argument("-ll", "--log-level", help="supervisor log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)")
+    group.add_argument("-l", "--layers", action="append", metavar="ARN", help="extra Lambda layer (repeatable)")
+    group.add_argument("-ib", "--input-bucket", metavar="BUCKET[/FOLDER]", help="S3 input that triggers the function")
+    group.add_argument("-ob", "--output-bucket", metavar="BUCKET[/FOLDER]", help="S3 output for result files")
+    group.add_argument("-em", "--execution-mode", choices=("lambda", "lambda-batch", "batch"),
+                       help="where the function runs")
+    group.add_argument("-r", "--iam-role", metavar="ARN", help="IAM role the function runs with")
+    group.add_argument("-sv", "--supervisor-version", metavar="VERSION", help="supervisor version to deploy")
+    group.add_argument("-rt", "--runtime", help="Lambda runtime (python3.12, python3.13, python3.14 or image)")
+    group.add_argument("--architecture", choices=("x86_64", "arm64"), help="Lambda architecture")
+    group.add_argument("-es", "--ephemeral-storage", type=int, metavar="MB", help="/tmp size, 512 to 10240 MB")
+    group.add_argument("-ep", "--extra-payload", metavar="PATH", help="file or folder added to the function")
+    group.add_argument("-db", "--deployment-bucket", metavar="BUCKET", help="bucket for large deployment packages")
+    group.add_argument("-ph", "--preheat", action="store_true", help="invoke the function once after deploying")
+    group.add_argument("-api", "--api-gateway-name", metavar="NAME", help="expose the function through API Gateway")
+    group.add_argument("-bm", "--batch-memory", type=int, metavar="MIB", help="AWS Batch job memory")
+    group.add_argument("-bc", "--batch-vcpus", type=float, metavar="VCPUS", help="AWS Batch job vCPUs")
+    group.add_argument("-g", "--enable-gpu", action="store_true", help="give AWS Batch jobs a GPU")
+    return parent
+
+
+def _transfer_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("transfer")
+    group.add_argument("--concurrency", type=_positive_int, default=10, metavar="N",
+                       help="parallel requests (default 10)")
+    group.add_argument("--chunk-size", type=_part_size, default=8, metavar="MIB",
+                       help="multipart part size in MiB, at least 5 (default 8)")
+    return parent
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _part_size(text: str) -> int:
+    value = _positive_int(text)
+    if value < 5:
+        raise argparse.ArgumentTypeError(f"S3 multipart parts are at least 5 MiB, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scar",
+        description="Run container images as serverless functions on AWS Lambda, AWS Batch and OSCAR.",
+        parents=[_global_options(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"scar {__version__}")
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    commands.required = True
+    common = _global_options(suppress=True)
+
+    def command(name: str, handler: str, help_text: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[*parents, common])
+        sub.set_defaults(handler=handler)
+        return sub
+
+    validate = command("validate", "scar.cli.commands.validate",
+                       "check an FDL file (with scar.cfg and any flags) and list every problem",
+                       _function_options())
+    validate.add_argument("-f", "--conf-file", required=True, metavar="FDL", help="FDL YAML file")
+
+    ls = command("ls", "scar.cli.commands.ls", "list the files in a bucket folder")
+    ls.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]", help="bucket (and folder) to list")
+
+    put = command("put", "scar.cli.commands.put", "upload a file or a folder tree to S3", _transfer_options())
+    put.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]",
+                     help="destination; the bucket is created if missing")
+    put.add_argument("-p", "--path", required=True, metavar="PATH", help="local file or folder to upload")
+
+    get = command("get", "scar.cli.commands.get", "download a bucket folder (or one object)", _transfer_options())
+    get.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]", help="what to download")
+    get.add_argument("-p", "--path", default=".", metavar="DIR", help="local folder to write to (default: .)")
+    return parser
+
+

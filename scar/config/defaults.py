@@ -1,0 +1,86 @@
+"""Built-in defaults: the lowest configuration layer, and the content of a new scar.cfg.
+
+The shape is the original SCAR's `scar.cfg` (JSON), brought up to date: one region and profile for all of a
+function's services, current Lambda runtimes and limits, current AWS Batch instance types.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+CONFIG_VERSION = "2.0.0"
+
+#: Runtimes AWS Lambda still accepts for new Python functions, newest last.
+LAMBDA_PYTHON_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+DEFAULT_RUNTIME = "python3.13"
+
+_DEFAULTS: dict[str, Any] = {
+    "scar": {"config_version": CONFIG_VERSION},
+    "aws": {
+        "region": "us-east-1",
+        "iam": {"role": ""},
+        "lambda": {
+            "execution_mode": "lambda",
+            "timeout": 300,
+            "memory": 512,
+            "ephemeral_storage": 512,
+            "description": "Automatically generated lambda function",
+            "runtime": DEFAULT_RUNTIME,
+            "architectures": ["x86_64"],
+            "layers": [],
+            "invocation_type": "RequestResponse",
+            "asynchronous": False,
+            "log_type": "Tail",
+            "log_level": "INFO",
+            "environment": {"Variables": {}},
+            "deployment": {"max_payload_size": 52428800, "max_s3_payload_size": 262144000},
+            "container": {"environment": {"Variables": {}}, "timeout_threshold": 10},
+            "supervisor": {
+                "version": "builtin",
+                "layer_name": "faas-supervisor",
+                "license_info": "Apache-2.0",
+            },
+        },
+        "api_gateway": {"stage_name": "scar"},
+        "cloudwatch": {"log_retention_policy_in_days": 30},
+        "batch": {
+            "vcpus": 1,
+            "memory": 1024,
+            "enable_gpu": False,
+            "state": "ENABLED",
+            "type": "MANAGED",
+            "environment": {"Variables": {}},
+            "compute_resources": {
+                "security_group_ids": [],
+                "type": "EC2",
+                "desired_v_cpus": 0,
+                "min_v_cpus": 0,
+                "max_v_cpus": 2,
+                "subnets": [],
+                "instance_types": ["optimal"],
+                "launch_template_name": "faas-supervisor",
+                "instance_role": "arn:aws:iam::{account_id}:instance-profile/ecsInstanceRole",
+            },
+            "service_role": "arn:aws:iam::{account_id}:role/service-role/AWSBatchServiceRole",
+            "multi_node_parallel": {"enabled": False, "number_nodes": 10, "main_node_index": 0},
+        },
+        "ecr": {"delete_image": True},
+    },
+    "oscar": {
+        "my_oscar": {
+            "endpoint": "",
+            "auth_user": "",
+            "auth_password": "",
+            "ssl_verify": True,
+            "memory": "256Mi",
+            "cpu": "0.2",
+            "log_level": "INFO",
+        }
+    },
+}
+
+
+def default_config() -> dict[str, Any]:
+    """A fresh, mutable copy of the built-in defaults."""
+    return copy.deepcopy(_DEFAULTS)
