@@ -129,9 +129,10 @@ def _pop_section_settings(aws: dict[str, Any]) -> tuple[str | None, str | None]:
     region = profile = None
     for section in ("lambda", *_SECTIONS):
         values = aws.get(section)
-        if isinstance(values, dict):
-            region = region or values.pop("region", None)
-            profile = profile or values.pop("boto_profile", None)
+        if isinstance(values, dict):  # pop from every section, even once a value is found
+            section_region, section_profile = values.pop("region", None), values.pop("boto_profile", None)
+            region = region or section_region
+            profile = profile or section_profile
     return region, profile
 
 

@@ -124,8 +124,9 @@ class _Loader:
                             lambda p: Origin("built-in defaults", format_path(("aws",) + p)))
         cfg_aws = self.cfg.get("aws")
         if isinstance(cfg_aws, Mapping):
-            tree.merge(_fold_sections(cfg_aws, self._fold_problem(self.cfg_file, ("aws",))),
-                       lambda p: file_origin(self.cfg_file, ("aws",) + p))
+            moved: dict[KeyPath, KeyPath] = {}
+            tree.merge(_fold_sections(cfg_aws, self._fold_problem(self.cfg_file, ("aws",)), moved),
+                       lambda p: file_origin(self.cfg_file, ("aws",) + moved.get(p, p)))
         return tree
 
     def _top_layers(self, tree: Tree, overrides: FunctionOverrides) -> Tree:
@@ -171,8 +172,9 @@ class _Loader:
                 continue
             base = ("functions", "aws", index)
             tree = self._base_tree()
-            tree.merge(_fold_sections(entry, self._fold_problem(file, base, lines)),
-                       lambda p, b=base: origin_at(b + p))
+            moved: dict[KeyPath, KeyPath] = {}
+            tree.merge(_fold_sections(entry, self._fold_problem(file, base, lines), moved),
+                       lambda p, b=base, m=moved: origin_at(b + m.get(p, p)))
             if name and selected == index:
                 tree.merge({"lambda": {"name": name}}, lambda p: flag_origin(NAME_FLAG[1]))
             self._top_layers(tree, overrides if selected == index else FunctionOverrides())
@@ -300,10 +302,12 @@ def _entry_name(entry: Mapping[str, Any]) -> Any:
     return section.get("name") if isinstance(section, Mapping) else None
 
 
-def _fold_sections(layer: Mapping[str, Any], report: Callable[[KeyPath, str], None] | None = None) -> dict[str, Any]:
+def _fold_sections(layer: Mapping[str, Any], report: Callable[[KeyPath, str], None] | None = None,
+                   moved: dict[KeyPath, KeyPath] | None = None) -> dict[str, Any]:
     """Move per-service `region`/`boto_profile` keys (the original's layout) to the function level.
 
     A function's services all live in one region under one profile; two sections that disagree are an error.
+    `moved` receives, for each setting moved up, the key path it was read from (for messages).
     """
     folded = {key: (dict(value) if isinstance(value, Mapping) else value) for key, value in layer.items()}
     for setting in ("region", "boto_profile"):
@@ -316,10 +320,14 @@ def _fold_sections(layer: Mapping[str, Any], report: Callable[[KeyPath, str], No
         if folded.get(setting) is not None:
             distinct.add(str(folded[setting]))
         if len(distinct) > 1 and report is not None:
-            report((setting,), f"sections give different values ({', '.join(sorted(distinct))}); a function's "
+            given_at = (setting,) if folded.get(setting) is not None else (next(iter(seen)), setting)
+            report(given_at, f"sections give different values ({', '.join(sorted(distinct))}); a function's "
                    f"services share one {setting}: set it once, at the function level")
         if seen and folded.get(setting) is None:
-            folded[setting] = next(iter(seen.values()))
+            section = next(iter(seen))
+            folded[setting] = seen[section]
+            if moved is not None:
+                moved[(setting,)] = (section, setting)
     if folded.get("s3") == {}:
         del folded["s3"]  # the original's per-service section for S3 held only region and profile
     return folded

@@ -60,11 +60,18 @@ def _merge_into(
                 origins[child] = origin_of(child)
             _merge_into(base[key], origins, value, origin_of, child)
             continue
-        base[key] = copy.deepcopy(value) if isinstance(value, (Mapping, list)) else value
+        base[key] = _copy(value)
         if origin_of is not None:
             for stale in [p for p in origins if p[: len(child)] == child]:
                 del origins[stale]
-            _record(origins, value, origin_of, child)
+            _record(origins, base[key], origin_of, child)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a layer's value to store; `None` inside a new mapping means "not set" there too."""
+    if isinstance(value, Mapping):
+        return {key: _copy(item) for key, item in value.items() if item is not None}
+    return copy.deepcopy(value) if isinstance(value, list) else value
 
 
 def _record(origins: dict[KeyPath, Origin], value: Any, origin_of: OriginOf, path: KeyPath) -> None:

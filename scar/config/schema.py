@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 import types
 import typing
@@ -119,7 +120,7 @@ class SpecBuilder:
     def build(self, cls: type[T], data: Any, path: KeyPath) -> T:
         """An instance of `cls` from `data`; invalid or missing values keep the field's default."""
         if not isinstance(data, Mapping):
-            self.report(path, "must be a mapping of keys to values", data)
+            self.report(path, "must be a mapping of keys to values", data, _holds_secret(cls))
             data = {}
         hints = typing.get_type_hints(cls)
         fields = {f.metadata.get("key") or f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
@@ -167,9 +168,10 @@ class SpecBuilder:
         if origin in (typing.Union, types.UnionType):
             tp = next(a for a in typing.get_args(tp) if a is not type(None))
             origin = typing.get_origin(tp)
+        secret = secret or _holds_secret(tp)  # a misplaced container may hold secrets: never show it
         if dataclasses.is_dataclass(tp):
             if not isinstance(raw, Mapping):
-                self.report(path, "must be a mapping of keys to values", raw)
+                self.report(path, "must be a mapping of keys to values", raw, secret)
                 return False, None
             return True, self.build(tp, raw, path)
         if origin is list:
@@ -216,6 +218,15 @@ class SpecBuilder:
             self.report(path, f"does not exist (looked for {resolved})", value)
             return None
         return resolved
+
+
+@functools.lru_cache(maxsize=None)
+def _holds_secret(tp: Any) -> bool:
+    """Whether a value of type `tp` may contain a secret field (then it is never shown in messages)."""
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        return any(f.metadata.get("secret") or _holds_secret(hints[f.name]) for f in dataclasses.fields(tp))
+    return any(_holds_secret(arg) for arg in typing.get_args(tp))
 
 
 def _optional(tp: Any) -> bool:

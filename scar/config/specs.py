@@ -67,6 +67,10 @@ def _storage_path(value: str) -> str | None:
     )
 
 
+def _url_or_empty(value: str) -> str | None:
+    return matches(r"https?://\S+", "an http(s) URL")(value) if value else None
+
+
 def _env_size(variables: dict[str, str]) -> int:
     return sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
 
@@ -305,7 +309,7 @@ class OscarServiceSpec:
     labels: dict[str, str] = spec_field(factory=dict)
     input: list[StorageIOSpec] = spec_field(factory=list)
     output: list[StorageIOSpec] = spec_field(factory=list)
-    endpoint: str = spec_field("", checks=(matches(r"https?://\S+", "an http(s) URL"),))
+    endpoint: str = spec_field("", checks=(_url_or_empty,))  # empty: cross_check says it is required
     auth_user: str = spec_field("")
     auth_password: str = spec_field("", secret=True)
     ssl_verify: bool = spec_field(True)

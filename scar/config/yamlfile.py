@@ -20,8 +20,12 @@ def load_yaml(file: Path) -> tuple[Any, dict[KeyPath, int]]:
     except (OSError, UnicodeDecodeError) as err:
         raise BadInputError(f"{file}: cannot read the file ({err})") from None
     loader = yaml.SafeLoader(text)
+    lines: dict[KeyPath, int] = {}
+    duplicates: list[str] = []
     try:
         node = loader.get_single_node()
+        if node is not None:  # before constructing: construction flattens merge keys (<<) in the nodes
+            _record_lines(node, (), lines, duplicates, file)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -31,10 +35,6 @@ def load_yaml(file: Path) -> tuple[Any, dict[KeyPath, int]]:
         raise BadInputError(f"{file}: invalid YAML: {err}") from None
     finally:
         loader.dispose()
-    lines: dict[KeyPath, int] = {}
-    duplicates: list[str] = []
-    if node is not None:
-        _record_lines(node, (), lines, duplicates, file)
     if duplicates:
         raise ConfigError(duplicates)
     return data, lines
