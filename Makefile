@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test unit integration lint bench clean
+.PHONY: install demo test unit integration lint bench clean
 
 $(STAMP): requirements.txt requirements-test.txt setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,11 @@ $(STAMP): requirements.txt requirements-test.txt setup.py
 
 install: $(STAMP)
 
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check scar tests bench
+	$(BIN)/ruff check scar tests bench devtools scripts
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
