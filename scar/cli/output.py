@@ -24,6 +24,10 @@ class Output:
         """A one-line message for the user on stderr (never mixed with results)."""
         print(f"scar: {message}", file=self.stderr, flush=True)
 
+    def hint(self, text: str) -> None:
+        """Several lines of advice on stderr (for example how to create a missing role)."""
+        print(text, file=self.stderr, flush=True)
+
     def detail(self, message: str) -> None:
         """A notice shown only with -v."""
         if self.verbose:
@@ -69,16 +73,12 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def human_size(size: float) -> str:
     """1536 → "1.5 KiB"."""
-    if size < 1024:
-        return f"{size:.0f} B"
-    for unit in ("KiB", "MiB", "GiB"):
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    index = 0
+    while size >= 1024 and index < len(units) - 1:
         size /= 1024
-        if size < 1024:
-            break
-    else:
-        size /= 1024
-        unit = "TiB"
-    return f"{size:.1f} {unit}"
+        index += 1
+    return f"{size:.0f} B" if index == 0 else f"{size:.1f} {units[index]}"
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -15,6 +15,9 @@ CONFIG_VERSION = "2.0.0"
 LAMBDA_PYTHON_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 DEFAULT_RUNTIME = "python3.13"
 
+#: udocker's engine tarball (its "udockertools"), as udocker 1.3.17 names it; pin its sha256 in scar.cfg.
+UDOCKER_ENGINE_URL = "https://download.a.incd.pt/udocker/udocker-englib-1.2.11.tar.gz"
+
 _DEFAULTS: dict[str, Any] = {
     "scar": {"config_version": CONFIG_VERSION},
     "aws": {
@@ -40,6 +43,7 @@ _DEFAULTS: dict[str, Any] = {
                 "version": "builtin",
                 "layer_name": "faas-supervisor",
                 "license_info": "Apache-2.0",
+                "udocker_engine": {"url": UDOCKER_ENGINE_URL, "sha256": None},
             },
         },
         "api_gateway": {"stage_name": "scar"},

@@ -48,7 +48,8 @@ class Settings:
 def load_settings(args: argparse.Namespace, notice: Notice, deploying: bool = False) -> Settings:
     """Settings from `args` (global options, `-f`, `-n` and function flags); raises ConfigError.
 
-    `deploying` adds what only a deployment needs (an IAM role for every AWS function).
+    Without `-f`, a function is built from the flags only when `deploying` (`scar init -n NAME -i IMAGE`);
+    other commands then only name functions with `-n`. `deploying` also requires an IAM role.
     """
     cfg_file = config_path(getattr(args, "config", None))
     cfg = load_config(cfg_file, notice)
@@ -68,7 +69,7 @@ def load_settings(args: argparse.Namespace, notice: Notice, deploying: bool = Fa
     fdl_name = getattr(args, "conf_file", None)
     overrides = function_overrides(args)
     name = getattr(args, "name", None)
-    if not fdl_name and not overrides and not name:
+    if not fdl_name and not (deploying and (overrides or name)):
         _check_region(region, region_origin)
         return Settings(cfg_file, region, profile, endpoint)
     loader = _Loader(cfg_file, cfg, args, deploying)

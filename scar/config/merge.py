@@ -50,21 +50,26 @@ def _merge_into(
     layer: Mapping[str, Any],
     origin_of: OriginOf | None,
     path: KeyPath,
-) -> None:
+) -> bool:
+    """Merge `layer` into `base`; whether any value was set."""
+    stored = False
     for key, value in layer.items():
         if value is None:
             continue
         child = path + (key,)
         if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            if origin_of is not None and child not in origins:
-                origins[child] = origin_of(child)
-            _merge_into(base[key], origins, value, origin_of, child)
+            changed = _merge_into(base[key], origins, value, origin_of, child)
+            if origin_of is not None and (changed or child not in origins):
+                origins[child] = origin_of(child)  # a mapping's origin: the last layer that set a value in it
+            stored = stored or changed
             continue
         base[key] = _copy(value)
+        stored = True
         if origin_of is not None:
             for stale in [p for p in origins if p[: len(child)] == child]:
                 del origins[stale]
             _record(origins, base[key], origin_of, child)
+    return stored
 
 
 def _copy(value: Any) -> Any:

@@ -103,9 +103,11 @@ class SpecBuilder:
         self.root_label = root_label  # how the tree's root is named in messages, e.g. functions.aws[0]
         self.root_where = root_where  # the file that defines the root, for keys nobody set
         self.problems: list[str] = []
+        self._reported: set[KeyPath] = set()
 
     def report(self, path: KeyPath, rule: str, value: Any = dataclasses.MISSING, secret: bool = False) -> None:
         """Record a problem at `path` (relative to the tree's root)."""
+        self._reported.add(path)
         origin = self.tree.origins.get(path)
         if origin is not None:
             place = origin.describe()
@@ -155,8 +157,14 @@ class SpecBuilder:
         spec = cls(**values)
         cross_check = getattr(spec, "cross_check", None)
         if cross_check is not None:
-            cross_check(lambda sub, rule, value=dataclasses.MISSING: self.report(path + sub, rule, value))
+            cross_check(lambda sub, rule, value=dataclasses.MISSING: self._cross_report(path + sub, rule, value))
         return spec
+
+    def _cross_report(self, path: KeyPath, rule: str, value: Any) -> None:
+        """A cross-check's problem, unless the value at `path` was already reported as invalid (then the
+        cross-check saw the field's default, not the user's value)."""
+        if path not in self._reported:
+            self.report(path, rule, value)
 
     def _unknown_key(self, path: KeyPath, key: str, known: list[str]) -> None:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -182,25 +190,21 @@ class SpecBuilder:
                 else:
                     self.report(path, "must be a list", raw, secret)
                     return False, None
-            items = []
-            for index, item in enumerate(raw):
-                ok, value = self._convert(item_type, item, path + (index,), secret)
-                if not ok:
-                    return False, None
-                items.append(value)
-            return True, items
+            converted_items = [self._convert(item_type, item, path + (index,), secret)
+                               for index, item in enumerate(raw)]  # every item, to report every problem
+            if not all(ok for ok, _ in converted_items):
+                return False, None
+            return True, [value for _, value in converted_items]
         if origin is dict:
             _, value_type = typing.get_args(tp)
             if not isinstance(raw, Mapping):
                 self.report(path, "must be a mapping of keys to values", raw, secret)
                 return False, None
-            result = {}
-            for key, item in raw.items():
-                ok, value = self._convert(value_type, item, path + (str(key),), secret)
-                if not ok:
-                    return False, None
-                result[str(key)] = value
-            return True, result
+            converted = {str(key): self._convert(value_type, item, path + (str(key),), secret)
+                         for key, item in raw.items()}  # every item, to report every problem
+            if not all(ok for ok, _ in converted.values()):
+                return False, None
+            return True, {key: value for key, (_, value) in converted.items()}
         converted = _scalar(tp, raw)
         if converted is _INVALID:
             self.report(path, _TYPE_RULES[tp], raw, secret)
@@ -220,7 +224,7 @@ class SpecBuilder:
         return resolved
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _holds_secret(tp: Any) -> bool:
     """Whether a value of type `tp` may contain a secret field (then it is never shown in messages)."""
     if dataclasses.is_dataclass(tp):

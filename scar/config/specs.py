@@ -6,11 +6,12 @@ Field rules follow current AWS limits. Keys are the FDL's (and the original SCAR
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
+from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES, UDOCKER_ENGINE_URL
 from scar.config.schema import (
     at_least,
     each,
@@ -124,6 +125,16 @@ class DeploymentSpec:
 
 
 @dataclass(frozen=True)
+class UdockerEngineSpec:
+    """Where the udocker engine tarball shipped in the supervisor layer comes from: a local file, or a URL."""
+
+    url: str = spec_field(UDOCKER_ENGINE_URL, checks=(matches(r"https?://\S+", "an http(s) URL"),))
+    sha256: str | None = spec_field(normalize=str.lower, checks=(
+        matches(r"[0-9a-f]{64}", "a SHA-256 digest (64 hexadecimal digits)"),))
+    file: Path | None = spec_field(path="file")
+
+
+@dataclass(frozen=True)
 class SupervisorSpec:
     version: str = spec_field(
         "builtin", checks=(matches(r"builtin|latest|[0-9A-Za-z][0-9A-Za-z._-]*", "builtin, latest or a tag"),)
@@ -132,6 +143,7 @@ class SupervisorSpec:
         "faas-supervisor", checks=(matches(r"[A-Za-z0-9_-]{1,140}", "a Lambda layer name"),)
     )
     license_info: str = spec_field("Apache-2.0", checks=(max_length(512),))
+    udocker_engine: UdockerEngineSpec = spec_field(factory=UdockerEngineSpec)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 
 def make_tree(root: Path) -> dict[str, bytes]:
     files = {

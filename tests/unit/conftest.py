@@ -13,8 +13,8 @@ from scar.cli.parser import build_parser
 from scar.config.defaults import default_config
 from scar.config.loader import Settings, load_settings
 from scar.config.merge import deep_merge
-
 from tests.unit.support import dedent
+
 
 @pytest.fixture
 def write(isolated_env: Path) -> Callable[..., Path]:

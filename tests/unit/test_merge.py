@@ -85,7 +85,26 @@ def test_upper_layer_replaces_origin_only_where_it_sets_a_value():
     assert tree.data == {"lambda": {"memory": 1024, "timeout": 300}}
     assert tree.origins[("lambda", "memory")].source == "fdl"
     assert tree.origins[("lambda", "timeout")].source == "cfg"
-    assert tree.origins[("lambda",)].source == "cfg"  # merged into, not replaced
+    assert tree.origins[("lambda",)].source == "fdl"  # the last layer that set a value in it
+
+
+def test_a_layer_that_sets_nothing_in_a_mapping_leaves_its_origin():
+    tree = Tree().merge({"env": {"Variables": {"A": "1"}}, "memory": 1}, origin("cfg"))
+    tree.merge({"env": {"Variables": {}}, "memory": 2}, origin("fdl"))
+    tree.merge({"env": {"Variables": {"A": None}}}, origin("cli"))
+    assert tree.data == {"env": {"Variables": {"A": "1"}}, "memory": 2}
+    assert tree.origins[("env",)].source == "cfg"
+    assert tree.origins[("env", "Variables")].source == "cfg"
+    assert tree.origins[("env", "Variables", "A")].source == "cfg"
+
+
+def test_a_mapping_s_origin_follows_the_layer_that_added_a_key_to_it():
+    tree = Tree().merge({"env": {"Variables": {"A": "1"}}}, origin("cfg"))
+    tree.merge({"env": {"Variables": {"B": "2"}}}, origin("fdl"))
+    assert tree.origins[("env", "Variables")].source == "fdl"
+    assert tree.origins[("env",)].source == "fdl"
+    assert tree.origins[("env", "Variables", "A")].source == "cfg"
+    assert tree.origins[("env", "Variables", "B")].source == "fdl"
 
 
 def test_replacing_a_list_drops_the_origins_of_its_old_items():

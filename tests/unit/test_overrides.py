@@ -52,8 +52,8 @@ def test_each_flag_lands_on_its_fdl_key():
 
 def test_every_flag_of_the_table_exists_in_the_parser():
     parser = build_parser()
-    validate = parser._subparsers._group_actions[0].choices["validate"]  # noqa: SLF001
-    dests = {action.dest for action in validate._actions}  # noqa: SLF001
+    validate = parser._subparsers._group_actions[0].choices["validate"]
+    dests = {action.dest for action in validate._actions}
     assert set(FUNCTION_FLAGS) <= dests
 
 

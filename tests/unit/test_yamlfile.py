@@ -78,7 +78,8 @@ def test_yaml_merge_keys_are_not_duplicates(write):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("functions:\n  aws:\n  - lambda:\n      name: fn: x\n", "fdl.yaml:4: invalid YAML: mapping values are not allowed here"),
+    ("functions:\n  aws:\n  - lambda:\n      name: fn: x\n",
+     "fdl.yaml:4: invalid YAML: mapping values are not allowed here"),
     ("a: [1, 2\nb: 3\n", "fdl.yaml:2: invalid YAML: expected ',' or ']', but got ':'"),
     ("a: *nowhere\n", "fdl.yaml:1: invalid YAML: found undefined alias 'nowhere'"),
     ("a: !!python/object:os.system x\n",
