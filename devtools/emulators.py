@@ -31,7 +31,10 @@ class MotoServer:
     Its environment drops the caller's AWS settings so the server never sees real credentials.
     """
 
-    def __init__(self, log_file: Path | None = None, python: str = sys.executable) -> None:
+    def __init__(self, log_file: Path | None = None, python: str = sys.executable, docker: bool = False) -> None:
+        """`docker=False` selects moto's docker-less Lambda and Batch: invocations echo their payload and
+        jobs succeed at once, instead of failing for want of a Docker daemon."""
+        self.docker = docker
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._python = python
@@ -40,7 +43,7 @@ class MotoServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> MotoServer:
-        self._log = self._log_file.open("w") if self._log_file else open(os.devnull, "w")  # noqa: SIM115
+        self._log = self._log_file.open("w") if self._log_file else open(os.devnull, "w")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         self._process = subprocess.Popen(
             [self._python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
@@ -50,13 +53,17 @@ class MotoServer:
         while True:
             try:
                 self.reset()
-                return self
+                break
             except (urllib.error.URLError, ConnectionError):
                 if self._process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     where = f" (see {self._log_file})" if self._log_file else ""
                     raise RuntimeError(f"moto server did not start{where}") from None
                 time.sleep(0.1)
+        if not self.docker:
+            config = b'{"lambda": {"use_docker": false}, "batch": {"use_docker": false}}'
+            post(f"{self.endpoint}/moto-api/config", config)
+        return self
 
     def reset(self) -> None:
         """Forget every resource (the server's configuration stays)."""

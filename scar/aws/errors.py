@@ -7,6 +7,10 @@ import botocore.exceptions
 from scar.errors import AwsError, BadInputError, ScarError
 
 
+def error_code(err: botocore.exceptions.ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
 def translate(err: Exception) -> ScarError:
     if isinstance(err, botocore.exceptions.ClientError):
         error = err.response.get("Error", {})

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scar.aws.errors import error_code
 from scar.config.specs import BUCKET_NAME
 from scar.errors import AwsError, BadInputError
 
@@ -62,7 +63,7 @@ class S3:
             return True
         except ClientError as err:
             status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404 or _code(err) in ("404", "NoSuchBucket", "NotFound"):
+            if status == 404 or error_code(err) in ("404", "NoSuchBucket", "NotFound"):
                 return False
             if status == 403:
                 raise AwsError(f"bucket {bucket!r} exists but this account may not use it (403 Forbidden)") from None
@@ -76,7 +77,7 @@ class S3:
         try:
             self.client.create_bucket(**kwargs)
         except ClientError as err:
-            if _code(err) != "BucketAlreadyOwnedByYou":
+            if error_code(err) != "BucketAlreadyOwnedByYou":
                 raise
 
     def ensure_bucket(self, bucket: str, region: str) -> bool:
@@ -95,19 +96,24 @@ class S3:
                     if not item["Key"].endswith("/"):
                         yield S3Object(item["Key"], item["Size"], item["LastModified"])
         except ClientError as err:
-            if _code(err) == "NoSuchBucket":
+            if error_code(err) == "NoSuchBucket":
                 raise AwsError(f"bucket {location.bucket!r} does not exist") from None
+            raise
+
+    def object_metadata(self, bucket: str, key: str) -> dict[str, str] | None:
+        """The user metadata of an object, or None when there is no such object (or bucket)."""
+        try:
+            return self.client.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+        except ClientError as err:
+            if error_code(err) in ("404", "NoSuchKey", "NotFound", "NoSuchBucket"):
+                return None
             raise
 
     def head_object(self, bucket: str, key: str) -> S3Object | None:
         try:
             head = self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as err:
-            if _code(err) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
         return S3Object(key, head["ContentLength"], head["LastModified"])
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))

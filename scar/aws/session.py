@@ -21,8 +21,10 @@ DEFAULT_MAX_ATTEMPTS = 5
 
 class AwsSession:
     def __init__(self, region: str, profile: str | None = None, endpoint_url: str | None = None,
-                 concurrency: int = 10) -> None:
+                 concurrency: int = 10, read_timeout: int | None = None) -> None:
+        """`read_timeout` (seconds) must outlast the slowest answer awaited, e.g. a function's timeout."""
         self.region = region
+        self.read_timeout = read_timeout
         self.profile = profile
         self.endpoint_url = endpoint_url
         self.concurrency = concurrency
@@ -43,6 +45,7 @@ class AwsSession:
                     retries={"mode": "standard", "max_attempts": DEFAULT_MAX_ATTEMPTS},
                     max_pool_connections=max(10, self.concurrency),
                     user_agent_extra="scar",
+                    **({"read_timeout": self.read_timeout} if self.read_timeout else {}),
                 )
                 self._clients[service] = self._session.client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url, config=config

@@ -58,9 +58,16 @@ class TransferOptions:
 Progress = Callable[[int], Any]
 
 
-class _ProgressSubscriber(BaseSubscriber):
-    def __init__(self, advance: Progress) -> None:
+class _Subscriber(BaseSubscriber):
+    """One per file: hands s3transfer the size the plan already knows (so it need not stat the file again) and
+    reports progress."""
+
+    def __init__(self, size: int, advance: Progress) -> None:
+        self._size = size
         self._advance = advance
+
+    def on_queued(self, future: Any, **kwargs: Any) -> None:
+        future.meta.provide_transfer_size(self._size)
 
     def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
         self._advance(bytes_transferred)
@@ -90,7 +97,7 @@ def upload(s3: S3, items: list[TransferItem], location: S3Location, options: Tra
     with TransferManager(s3.client, options.config()) as manager:
         futures = [
             (item, manager.upload(str(item.local), location.bucket, item.key,
-                                  subscribers=[_ProgressSubscriber(progress)]))
+                                  subscribers=[_Subscriber(item.size, progress)]))
             for item in items
         ]
         _collect(futures, report, lambda item: str(item.local))
@@ -139,7 +146,7 @@ def download(s3: S3, items: list[TransferItem], location: S3Location, options: T
                 report.failed.append((item.key, f"cannot create {item.local.parent}: {err.strerror or err}"))
                 continue
             futures.append((item, manager.download(location.bucket, item.key, str(item.local),
-                                                   subscribers=[_ProgressSubscriber(progress)])))
+                                                   subscribers=[_Subscriber(item.size, progress)])))
         _collect(futures, report, lambda item: item.key)
     report.seconds = time.monotonic() - started
     return report

@@ -35,13 +35,14 @@ class Context:
             self._settings = load_settings(self.args, self.output.notice, deploying)
         return self._settings
 
-    def aws(self, region: str | None = None, profile: str | None = None, concurrency: int = 10) -> AwsSession:
-        """The AWS session for this run (default region and profile from the settings)."""
+    def aws(self, region: str | None = None, profile: str | None = None, concurrency: int = 10,
+            read_timeout: int | None = None) -> AwsSession:
+        """An AWS session (default region and profile from the settings)."""
         from scar.aws.session import AwsSession
 
         settings = self.settings()
         return AwsSession(region or settings.region, profile if profile is not None else settings.profile,
-                          settings.endpoint_url, concurrency)
+                          settings.endpoint_url, concurrency, read_timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import argparse
 
 from scar.version import __version__
 
+
 def _global_options(suppress: bool) -> argparse.ArgumentParser:
     """The global options, accepted before or after the command (`scar -j ls ...`, `scar ls ... -j`).
 
@@ -74,6 +75,13 @@ def _function_options() -> argparse.ArgumentParser:
     return parent
 
 
+def _select_options(sub: argparse.ArgumentParser) -> None:
+    """`-n NAME` and/or `-f FDL`: which functions a command acts on."""
+    group = sub.add_argument_group("function selection")
+    group.add_argument("-n", "--name", help="function name (with -f: one function of the FDL)")
+    group.add_argument("-f", "--conf-file", metavar="FDL", help="FDL YAML file defining the functions")
+
+
 def _transfer_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("transfer")
@@ -117,13 +125,39 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    init = command("init", "scar.cli.commands.init",
+                   "deploy functions (create them, or update what changed; rolled back on failure)",
+                   _function_options())
+    init.add_argument("-f", "--conf-file", metavar="FDL", help="FDL YAML file with the functions to deploy")
+    init.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+
+    run = command("run", "scar.cli.commands.run", "invoke a function and show its output")
+    _select_options(run)
+    run.add_argument("-a", "--asynchronous", action="store_true", help="do not wait for the result")
+    run.add_argument("-o", "--output-file", metavar="FILE", help="write the function's output to FILE")
+    run.add_argument("-s", "--run-script", metavar="PATH", help="script to run in the container this time")
+    run.add_argument("c_args", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="arguments for the container (everything after the options)")
+
+    ls = command("ls", "scar.cli.commands.ls", "list your functions, or the files in a bucket folder (-b)")
+    ls.add_argument("-b", "--bucket", metavar="BUCKET[/FOLDER]", help="list this bucket folder instead")
+
+    log = command("log", "scar.cli.commands.log", "show a function's logs")
+    _select_options(log)
+    log.add_argument("-ls", "--log-stream-name", metavar="STREAM", help="only this log stream")
+    log.add_argument("-ri", "--request-id", metavar="ID", help="only the lines of this invocation")
+    log.add_argument("--since", metavar="DURATION", help="only events newer than this (30s, 10m, 2h, 1d)")
+    log.add_argument("--follow", action="store_true", help="keep printing new events until Ctrl-C")
+
+    rm = command("rm", "scar.cli.commands.rm", "remove functions and what scar created for them")
+    _select_options(rm)
+    rm.add_argument("-a", "--all", action="store_true", help="remove all your scar functions (asks first)")
+    rm.add_argument("--dry-run", action="store_true", help="list what would be removed and change nothing")
+
     validate = command("validate", "scar.cli.commands.validate",
                        "check an FDL file (with scar.cfg and any flags) and list every problem",
                        _function_options())
     validate.add_argument("-f", "--conf-file", required=True, metavar="FDL", help="FDL YAML file")
-
-    ls = command("ls", "scar.cli.commands.ls", "list the files in a bucket folder")
-    ls.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]", help="bucket (and folder) to list")
 
     put = command("put", "scar.cli.commands.put", "upload a file or a folder tree to S3", _transfer_options())
     put.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]",

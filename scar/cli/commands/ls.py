@@ -1,10 +1,13 @@
-"""`scar ls -b BUCKET[/FOLDER]`: the objects in a bucket folder, with size and date."""
+"""`scar ls`: your scar functions; `scar ls -b BUCKET[/FOLDER]`: the objects in a bucket folder."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
+from scar.aws.functions import DESCRIBE_CONCURRENCY, list_functions
+from scar.aws.identity import caller_identity
+from scar.aws.lambda_ import Lambda
 from scar.aws.s3 import S3, parse_location
 from scar.cli.output import human_size, table
 
@@ -13,6 +16,32 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    return _objects(args, ctx) if args.bucket else _functions(ctx)
+
+
+def _functions(ctx: Context) -> int:
+    session = ctx.aws(concurrency=DESCRIBE_CONCURRENCY)
+    owner = caller_identity(session.client("sts")).owner
+    functions = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"), owner)
+    document = {"Functions": [
+        {"Name": f.name, "Memory": f.memory, "Timeout": f.timeout, "Image_id": f.image, "Api_gateway": f.api_url,
+         "Sup_version": f.supervisor, "Arn": f.arn}
+        for f in functions]}
+    if ctx.output.verbose and ctx.output.json_mode:
+        for entry, info in zip(document["Functions"], functions, strict=True):
+            entry["Configuration"] = info.configuration
+            entry["Tags"] = info.tags
+    text = None
+    if functions:
+        text = table(("NAME", "MEMORY", "TIME", "IMAGE_ID", "API_URL", "SUPERVISOR_VERSION"),
+                     ((f.name, f.memory, f.timeout, f.image, f.api_url, f.supervisor) for f in functions))
+    else:
+        ctx.output.notice(f"no scar functions of {owner} in {session.region}")
+    ctx.output.result(document, text)
+    return 0
+
+
+def _objects(args: argparse.Namespace, ctx: Context) -> int:
     location = parse_location(args.bucket)
     objects = list(S3(ctx.aws().client("s3")).list_objects(location))
     document = {
@@ -20,11 +49,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "Prefix": location.key_prefix,
         "Objects": [{"Key": o.key, "Size": o.size, "LastModified": o.last_modified.isoformat()} for o in objects],
     }
+    text = None
     if objects:
         text = table(("KEY", "SIZE", "LAST_MODIFIED"),
                      ((o.key, human_size(o.size), o.last_modified.strftime("%Y-%m-%d %H:%M:%S")) for o in objects))
     else:
-        text = None
         ctx.output.notice(f"no objects in {location}")
     ctx.output.result(document, text)
     return 0

@@ -1,0 +1,73 @@
+"""Removing scar functions: best effort and idempotent, in reverse dependency order (the function before
+its log group, so that no invocation in flight recreates the group), then the supervisor layer versions
+that no function uses any more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from scar.aws.errors import error_code
+from scar.aws.function_deploy import TAG_CREATED_BY, TAG_DEPLOYMENT, TAG_LAYER, log_group_name
+from scar.aws.lambda_ import Lambda
+from scar.aws.logs import Logs
+from scar.errors import ScarError
+
+REMOVED, ABSENT, WOULD_REMOVE, KEPT = "removed", "already absent", "would be removed", "kept"
+
+
+@dataclass
+class Removal:
+    name: str
+    outcomes: list[tuple[str, str]] = field(default_factory=list)  # (resource, what happened)
+    layer: str | None = None
+    error: str | None = None
+
+
+def remove_function(lam: Lambda, logs: Logs, s3_client: Any, name: str, deployment: str | None,
+                    layer: str, dry_run: bool) -> Removal:
+    """Remove one function and what scar created for it; `deployment` is `bucket/key` of its package when
+    the FDL says so (the function's tags say it too)."""
+    removal = Removal(name, layer=layer)
+    remote = lam.get_function(name)
+    tags = (remote or {}).get("Tags") or {}
+    if remote is not None and tags.get(TAG_CREATED_BY) != "scar":
+        raise ScarError(f"{name}: this Lambda function was not created by scar; scar leaves it alone")
+    removal.layer = tags.get(TAG_LAYER, layer)
+    deployment = tags.get(TAG_DEPLOYMENT, deployment)
+    group = log_group_name(name)
+    if dry_run:
+        removal.outcomes.append((f"function {name}", WOULD_REMOVE if remote else ABSENT))
+        removal.outcomes.append((f"log group {group}", WOULD_REMOVE if logs.get_group(group) else ABSENT))
+        if deployment:
+            removal.outcomes.append((f"deployment package s3://{deployment}", WOULD_REMOVE))
+        return removal
+    removal.outcomes.append((f"function {name}", REMOVED if lam.delete_function(name) else ABSENT))
+    removal.outcomes.append((f"log group {group}", REMOVED if logs.delete_group(group) else ABSENT))
+    if deployment:
+        removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3_client, deployment)))
+    return removal
+
+
+def _delete_object(s3_client: Any, location: str) -> str:
+    bucket, _, key = location.partition("/")
+    try:
+        s3_client.head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if error_code(err) in ("404", "NoSuchKey", "NotFound", "NoSuchBucket"):
+            return ABSENT
+        raise
+    s3_client.delete_object(Bucket=bucket, Key=key)
+    return REMOVED
+
+
+def unused_layer_versions(lam: Lambda, layer: str) -> list[dict[str, Any]]:
+    """Versions of `layer` that no function in the region uses."""
+    versions = lam.layer_versions(layer)
+    if not versions:
+        return []
+    used = {entry["Arn"] for page in lam.client.get_paginator("list_functions").paginate()
+            for function in page.get("Functions", ()) for entry in function.get("Layers") or ()}
+    return [version for version in versions if version["LayerVersionArn"] not in used]

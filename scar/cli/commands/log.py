@@ -1,0 +1,109 @@
+"""`scar log`: a function's CloudWatch events, filtered on the server and printed as they arrive."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from time import sleep  # a name of this module, so tests can stand in for the wait
+from typing import TYPE_CHECKING, Any
+
+from scar.aws.logs import Logs
+from scar.cli.targets import selected_functions
+from scar.errors import BadInputError, ScarError
+
+if TYPE_CHECKING:
+    from scar.cli.main import Context
+
+#: Seconds between two polls with --follow.
+POLL_SECONDS = 1.0
+#: How far back (ms) each --follow poll looks again, for events that reach CloudWatch late.
+FOLLOW_LOOKBACK_MS = 10_000
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(?:\d+[smhdw])+")
+
+
+def parse_duration(text: str) -> int:
+    """"30s", "10m", "2h", "1d", "1w" or a sum such as "1h30m", in seconds."""
+    compact = text.strip().lower()
+    seconds = (sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)([smhdw])", compact))
+               if _DURATION.fullmatch(compact) else 0)
+    if seconds <= 0:
+        raise BadInputError(f"command line: --since: {text!r} is not a duration (for example 30s, 10m, 2h, 1d)")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which events: the log group, and the server-side filters."""
+
+    group: str
+    streams: list[str] | None
+    pattern: str | None
+    start_ms: int | None
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.follow and ctx.output.json_mode:
+        raise BadInputError("command line: -j/--json prints one document, so it cannot be used with --follow")
+    start_ms = int(time.time() * 1000) - parse_duration(args.since) * 1000 if args.since else None
+    target = selected_functions(ctx, several=False)[0]
+    query = Query(f"/aws/lambda/{target.name}", [args.log_stream_name] if args.log_stream_name else None,
+                  f'"{args.request_id}"' if args.request_id else None, start_ms)
+    logs = Logs(ctx.aws(target.region, target.profile).client("logs"))
+    if logs.get_group(query.group) is None:
+        raise ScarError(f"no logs for function {target.name} (log group {query.group} does not exist)")
+    if ctx.output.json_mode:
+        _print_document(ctx, query, logs)
+    elif args.follow:
+        _follow(ctx, query, logs)
+    elif not _print_events(ctx, _events(logs, query, query.start_ms)):
+        ctx.output.notice(f"no matching events in {query.group}")
+    return 0
+
+
+def _events(logs: Logs, query: Query, start_ms: int | None) -> Iterable[dict[str, Any]]:
+    return logs.events(query.group, streams=query.streams, pattern=query.pattern, start_ms=start_ms)
+
+
+def _print_events(ctx: Context, events: Iterable[dict[str, Any]]) -> int:
+    """Print each message on its own line as it arrives; how many were printed."""
+    out = ctx.output.stdout
+    count = 0
+    for event in events:
+        message = event.get("message", "")
+        out.write(message if message.endswith("\n") else message + "\n")
+        count += 1
+        out.flush()
+    return count
+
+
+def _print_document(ctx: Context, query: Query, logs: Logs) -> None:
+    events = [{"Timestamp": e.get("timestamp"), "LogStreamName": e.get("logStreamName"), "Message": e.get("message")}
+              for e in _events(logs, query, query.start_ms)]
+    ctx.output.result({"LogGroupName": query.group, "Events": events}, None)
+
+
+def _follow(ctx: Context, query: Query, logs: Logs) -> None:
+    """Print new events every POLL_SECONDS until Ctrl-C, each once (remembering the ids of recent ones)."""
+    seen: dict[str, int] = {}  # eventId → timestamp, for events inside the look-back window
+    start_ms = query.start_ms
+    try:
+        while True:
+            _print_events(ctx, _unseen(_events(logs, query, start_ms), seen))
+            if seen:
+                start_ms = max(query.start_ms or 0, max(seen.values()) - FOLLOW_LOOKBACK_MS)
+                seen = {event_id: ts for event_id, ts in seen.items() if ts >= start_ms}
+            sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        ctx.output.stdout.flush()
+
+
+def _unseen(events: Iterable[dict[str, Any]], seen: dict[str, int]) -> Iterable[dict[str, Any]]:
+    for event in events:
+        if event["eventId"] not in seen:
+            seen[event["eventId"]] = event["timestamp"]
+            yield event

@@ -1,0 +1,128 @@
+"""`scar rm -n NAME | -f FDL | -a`: remove functions and what scar created for them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from scar.aws.function_deploy import DEPLOYMENT_KEY
+from scar.aws.functions import list_functions
+from scar.aws.identity import caller_identity
+from scar.aws.lambda_ import Lambda
+from scar.aws.logs import Logs
+from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, unused_layer_versions
+from scar.cli.output import table
+from scar.cli.targets import Target, selected_functions
+from scar.config.defaults import default_config
+from scar.errors import BadInputError, OperationFailed, ScarError
+
+if TYPE_CHECKING:
+    from scar.aws.session import AwsSession
+    from scar.cli.main import Context
+
+MAX_PARALLEL = 8
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.all:
+        if args.name or args.conf_file:
+            raise BadInputError("command line: -a/--all removes every function: do not combine it with -n or -f")
+        targets = _all_functions(ctx)
+        if not targets:
+            ctx.output.notice("no scar functions to remove")
+            ctx.output.result({"Functions": [], "Layers": []}, None)
+            return 0
+        if not args.dry_run:
+            _confirm(ctx, [t.name for t in targets])
+    else:
+        targets = selected_functions(ctx, several=True)
+    groups: dict[tuple[str, str | None], list[Target]] = {}
+    for target in targets:
+        groups.setdefault((target.region, target.profile), []).append(target)
+    removals: list[Removal] = []
+    layer_rows: list[tuple[str, str]] = []
+    for (region, profile), members in groups.items():
+        session = ctx.aws(region, profile, concurrency=MAX_PARALLEL * 2)
+        done = _remove_group(session, members, args.dry_run)
+        removals.extend(done)
+        if not args.dry_run:
+            layer_rows.extend(_clean_layers(session, {r.layer for r in done if r.layer and not r.error}))
+    return _report(ctx, removals, layer_rows, args.dry_run)
+
+
+def _all_functions(ctx: Context) -> list[Target]:
+    settings = ctx.settings()
+    session = ctx.aws()
+    owner = caller_identity(session.client("sts")).owner
+    found = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"), owner)
+    return [Target(f.name, settings.region, settings.profile) for f in found]
+
+
+def _confirm(ctx: Context, names: list[str]) -> None:
+    listing = ", ".join(names)
+    if ctx.args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInputError(f"rm -a would remove {len(names)} function(s): {listing}; pass -y to confirm "
+                            "(no terminal to ask on)")
+    ctx.output.hint(f"This removes {len(names)} function(s) and their log groups: {listing}")
+    answer = input("Remove them? [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise BadInputError("nothing removed")
+
+
+def _remove_group(session: AwsSession, members: list[Target], dry_run: bool) -> list[Removal]:
+    lam = Lambda(session.client("lambda"))
+    logs = Logs(session.client("logs"))
+    s3_client = session.client("s3")
+    default_layer = default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
+
+    def remove(target: Target) -> Removal:
+        layer, deployment = default_layer, None
+        if target.spec is not None:
+            layer = target.spec.lambda_.supervisor.layer_name
+            bucket = target.spec.lambda_.deployment.bucket
+            deployment = f"{bucket}/{DEPLOYMENT_KEY.format(name=target.name)}" if bucket else None
+        try:
+            return remove_function(lam, logs, s3_client, target.name, deployment, layer, dry_run)
+        except ScarError as err:
+            return Removal(target.name, error=err.message)
+        except Exception as err:  # noqa: BLE001 - one function's failure must not stop the others
+            from scar.aws.errors import translate
+
+            return Removal(target.name, error=translate(err).message)
+
+    with ThreadPoolExecutor(min(MAX_PARALLEL, len(members))) as pool:
+        return list(pool.map(remove, members))
+
+
+def _clean_layers(session: AwsSession, layers: set[str]) -> list[tuple[str, str]]:
+    lam = Lambda(session.client("lambda"))
+    rows = []
+    for layer in sorted(layers):
+        for version in unused_layer_versions(lam, layer):
+            lam.delete_layer_version(layer, version["Version"])
+            rows.append((f"layer {layer}:{version['Version']}", REMOVED))
+    return rows
+
+
+def _report(ctx: Context, removals: list[Removal], layer_rows: list[tuple[str, str]], dry_run: bool) -> int:
+    rows = [(r.name, resource, outcome) for r in removals for resource, outcome in r.outcomes]
+    rows += [("-", resource, outcome) for resource, outcome in layer_rows]
+    rows += [(r.name, "-", f"failed: {r.error}") for r in removals if r.error]
+    document = {
+        "DryRun": dry_run,
+        "Functions": [{"Name": r.name, "Resources": [{"Resource": res, "Result": out} for res, out in r.outcomes],
+                       **({"Error": r.error} if r.error else {})} for r in removals],
+        "Layers": [{"Resource": res, "Result": out} for res, out in layer_rows],
+    }
+    changed = sum(1 for _, _, outcome in rows if outcome in (REMOVED, WOULD_REMOVE))
+    summary = (f"{changed} resource(s) would be removed (dry run: nothing changed)" if dry_run
+               else f"{changed} resource(s) removed")
+    ctx.output.result(document, table(("FUNCTION", "RESOURCE", "RESULT"), rows) + "\n\n" + summary)
+    failed = [r for r in removals if r.error]
+    if failed:
+        raise OperationFailed("; ".join(f"{r.name}: {r.error}" for r in failed))
+    return 0

@@ -1,0 +1,130 @@
+"""`scar run`: invoke one function, waiting for its output (stdout or -o FILE) or not (-a)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scar.aws.invoke import (
+    Invocation,
+    build_payload,
+    check_payload_size,
+    decode_response,
+    output_for_json,
+    read_timeout,
+)
+from scar.aws.lambda_ import Lambda
+from scar.cli.targets import Target, selected_functions
+from scar.errors import BadInputError, OperationFailed, ScarError
+
+if TYPE_CHECKING:
+    from scar.cli.main import Context
+    from scar.config.specs import LambdaSpec
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    target = selected_functions(ctx, several=False)[0]
+    spec = target.spec.lambda_ if target.spec else None
+    asynchronous = args.asynchronous or bool(spec and spec.asynchronous)
+    if asynchronous and args.output_file:
+        raise BadInputError("command line: -o/--output-file needs a synchronous run (there is no output to "
+                            "write with -a/--asynchronous or lambda.asynchronous)")
+    payload = build_payload(_run_script(args.run_script, spec), _container_args(args.c_args, spec))
+    check_payload_size(payload, asynchronous)
+    output_file = _output_file(args.output_file)
+    response = _invoker(ctx, target).invoke(target.name, payload, asynchronous, tail_log=ctx.output.verbose)
+    if asynchronous:
+        _report_launch(ctx, target.name, response)
+    else:
+        _report_result(ctx, target.name, decode_response(response), output_file)
+    return 0
+
+
+def _run_script(flag: str | None, spec: LambdaSpec | None) -> bytes | None:
+    """The script to send: -s PATH, else the FDL's lambda.run_script, else none."""
+    if flag:
+        path = Path(flag).expanduser()
+        if not path.is_file():
+            raise BadInputError(f"command line: -s/--run-script: {flag!r} is not a file")
+    elif spec and spec.run_script:
+        path = spec.run_script
+    else:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise BadInputError(f"{path}: cannot be read: {err.strerror or err}") from None
+
+
+def _container_args(c_args: list[str], spec: LambdaSpec | None) -> list[str]:
+    """The trailing arguments (argparse keeps a leading `--`), else the FDL's lambda.c_args."""
+    given = c_args[1:] if c_args[:1] == ["--"] else c_args
+    return given or (list(spec.c_args) if spec else [])
+
+
+def _output_file(flag: str | None) -> Path | None:
+    if not flag:
+        return None
+    path = Path(flag).expanduser()
+    if not path.parent.is_dir():
+        raise BadInputError(f"command line: -o/--output-file: the folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def _invoker(ctx: Context, target: Target) -> Lambda:
+    """A Lambda client that waits for answers as long as the deployed function may run.
+
+    It also proves the function exists (not every emulator checks on invoke). The FDL's timeout sizes the
+    first client; a second is built only when the deployed timeout is unknown (-n alone) or longer.
+    """
+    expected = target.spec.lambda_.timeout if target.spec else None
+    functions = Lambda(ctx.aws(target.region, target.profile,
+                               read_timeout=read_timeout(expected) if expected else None).client("lambda"))
+    configuration = functions.get_configuration(target.name)
+    if configuration is None:
+        raise ScarError(f"function {target.name!r} does not exist in {target.region} (deploy it with scar init)")
+    deployed = int(configuration["Timeout"])
+    if expected is None or deployed > expected:
+        session = ctx.aws(target.region, target.profile, read_timeout=read_timeout(deployed))
+        functions = Lambda(session.client("lambda"))
+    return functions
+
+
+def _report_launch(ctx: Context, name: str, response: dict[str, Any]) -> None:
+    request_id = response.get("ResponseMetadata", {}).get("RequestId")
+    document = {"Name": name, "RequestId": request_id, "StatusCode": response.get("StatusCode")}
+    ctx.output.result(document, f"Function '{name}' launched (request id {request_id})")
+
+
+def _report_result(ctx: Context, name: str, invocation: Invocation, output_file: Path | None) -> None:
+    """Where to find the logs on stderr; the output on stdout or in FILE; a failure as the error."""
+    for label, value in (("Request Id", invocation.request_id), ("Log Group Name", invocation.log_group),
+                         ("Log Stream Name", invocation.log_stream)):
+        if value:
+            ctx.output.notice(f"{label}: {value}")
+    for line in invocation.log_tail.splitlines():  # requested with -v only
+        ctx.output.detail(f"log: {line}")
+    document: dict[str, Any] = {
+        "Name": name, "RequestId": invocation.request_id, "StatusCode": invocation.status_code,
+        "LogGroupName": invocation.log_group, "LogStreamName": invocation.log_stream,
+    }
+    if invocation.error:
+        ctx.output.result({**document, "FunctionError": invocation.error}, None)
+        raise OperationFailed(f"function {name!r} failed: {invocation.error}")
+    if output_file:
+        _write(output_file, invocation.output)
+        ctx.output.notice(f"output written to {output_file} ({len(invocation.output):,} bytes)")
+        ctx.output.result({**document, "OutputFile": str(output_file)}, None)
+        return
+    text, encoding = output_for_json(invocation.output)
+    ctx.output.result({**document, "Output": text, "OutputEncoding": encoding},
+                      invocation.output.decode("utf-8", errors="replace"))
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as err:
+        raise OperationFailed(f"the function ran, but its output could not be written to {path}: "
+                              f"{err.strerror or err}") from None

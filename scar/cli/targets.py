@@ -1,0 +1,40 @@
+"""Which functions a command acts on: `-n NAME`, `-f FDL`, or both (one function of the FDL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scar.config.specs import FunctionSpec
+from scar.errors import BadInputError
+
+if TYPE_CHECKING:
+    from scar.cli.main import Context
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function to act on: its name, where it lives, and its spec when an FDL defined it."""
+
+    name: str
+    region: str
+    profile: str | None
+    spec: FunctionSpec | None = None
+
+
+def selected_functions(ctx: Context, *, several: bool) -> list[Target]:
+    """The functions named on the command line; `several=False` insists on exactly one."""
+    args = ctx.args
+    settings = ctx.settings()
+    if args.conf_file:
+        specs = settings.functions
+        if not specs:
+            raise BadInputError(f"{settings.fdl_file}: defines no AWS function")
+        if len(specs) > 1 and not several:
+            names = ", ".join(f.name for f in specs)
+            raise BadInputError(f"{settings.fdl_file} defines {len(specs)} functions ({names}): "
+                                "choose one with -n NAME")
+        return [Target(f.name, f.region, f.boto_profile, f) for f in specs]
+    if args.name:
+        return [Target(args.name, settings.region, settings.profile)]
+    raise BadInputError("command line: name the function with -n NAME or -f FDL")

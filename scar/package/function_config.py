@@ -1,0 +1,62 @@
+"""The configuration the in-function supervisor reads (`function_config.yaml`, JSON content)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from scar.config.specs import FunctionSpec, StorageIOSpec, StorageProvidersSpec
+from scar.errors import BadInputError
+
+CONFIG_NAME = "function_config.yaml"
+
+
+def function_config(
+    spec: FunctionSpec, scar_version: str, *, providers: StorageProvidersSpec, runner: str = "udocker"
+) -> dict[str, Any]:
+    """The supervisor's view of `spec`: JSON-serialisable, and free of secrets.
+
+    `storage_providers` holds only the providers the inputs and outputs name, without their credentials.
+    """
+    lam = spec.lambda_
+    ios = [*lam.input, *lam.output]
+    return {
+        "name": spec.name,
+        "container": {
+            "image": lam.container.image,
+            "environment": dict(lam.container.environment.variables),
+            "timeout_threshold": lam.container.timeout_threshold,
+        },
+        "init_script": lam.init_script.name if lam.init_script else None,
+        "extra_payload": lam.extra_payload is not None,
+        "input": [_io(io) for io in lam.input],
+        "output": [_io(io) for io in lam.output],
+        "storage_providers": _public_providers(providers, [io.storage_provider for io in ios]),
+        "log_level": lam.log_level,
+        "execution_mode": lam.execution_mode,
+        "runner": runner,
+        "scar_version": scar_version,
+    }
+
+
+def _io(io: StorageIOSpec) -> dict[str, Any]:
+    return {"storage_provider": io.storage_provider, "path": io.path, "suffix": list(io.suffix),
+            "prefix": list(io.prefix)}
+
+
+def _public_providers(providers: StorageProvidersSpec, references: list[str]) -> dict[str, dict[str, Any]]:
+    """The non-secret settings of the providers `references` name (`s3` alone is the function's account)."""
+    public: dict[str, dict[str, Any]] = {}
+    for reference in sorted(set(references)):
+        kind, _, ident = reference.partition(".")
+        if not ident:
+            continue
+        provider = getattr(providers, kind, {}).get(ident)
+        if provider is None:
+            raise BadInputError(f"storage provider {reference!r} is not defined in storage_providers")
+        public.setdefault(kind, {})[ident] = {
+            f.name: getattr(provider, f.name)
+            for f in dataclasses.fields(provider)
+            if not f.metadata.get("secret") and getattr(provider, f.name) is not None
+        }
+    return public
