@@ -11,8 +11,9 @@ from scar.aws.deploy import CREATE, UNCHANGED, UPDATE, Journal, Plan, Step
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
+from scar.aws.s3_triggers import TriggerPlanner
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
-from scar.config.specs import FunctionSpec
+from scar.config.specs import FunctionSpec, StorageIOSpec
 from scar.errors import ScarError
 from scar.package.function_zip import FunctionPackage
 from scar.package.layer import LayerPackage
@@ -20,8 +21,13 @@ from scar.package.layer import LayerPackage
 DEPLOYMENT_KEY = "scar/{name}/function.zip"
 CODE_HASH_METADATA = "scar-code-sha256"
 #: Tags scar sets on its functions; `ls` and `rm` read them back.
-TAG_CREATED_BY, TAG_OWNER, TAG_IMAGE, TAG_SUPERVISOR, TAG_LAYER, TAG_DEPLOYMENT = (
-    "createdby", "owner", "scar:image", "scar:supervisor", "scar:layer", "scar:deployment")
+TAG_CREATED_BY, TAG_OWNER, TAG_IMAGE, TAG_SUPERVISOR, TAG_LAYER, TAG_DEPLOYMENT, TAG_INPUTS = (
+    "createdby", "owner", "scar:image", "scar:supervisor", "scar:layer", "scar:deployment", "scar:inputs")
+
+
+def own_s3(ios: list[StorageIOSpec]) -> list[StorageIOSpec]:
+    """Inputs or outputs in the function's own account (`s3`), the ones scar wires and creates."""
+    return [io for io in ios if io.storage_provider == "s3"]
 
 
 def log_group_name(function: str) -> str:
@@ -105,11 +111,12 @@ def current_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
 class FunctionPlanner:
     """Builds the plan of one function from its spec, artifacts and what exists in its account."""
 
-    def __init__(self, lam: Lambda, logs: Logs, s3: Callable[[], S3], region: str) -> None:
+    def __init__(self, lam: Lambda, logs: Logs, s3: Callable[[], S3], region: str, account: str) -> None:
         self.lam = lam
         self.logs = logs
-        self.s3 = s3  # built only when a deployment bucket is used
+        self.s3 = s3  # built only when a bucket is involved
         self.region = region
+        self.account = account
 
     def plan(self, spec: FunctionSpec, artifacts: FunctionArtifacts, layer: LayerState) -> Plan:
         name = spec.name
@@ -118,12 +125,19 @@ class FunctionPlanner:
             raise ScarError(f"{name}: a Lambda function with this name exists and was not created by scar; "
                             "choose another name (scar never changes functions it did not create)")
         plan = Plan(name)
+        inputs, outputs = own_s3(spec.lambda_.input), own_s3(spec.lambda_.output)
+        triggers = TriggerPlanner(self.s3(), self.lam.client, self.region, self.account) if inputs or outputs \
+            else None
+        if triggers is not None:
+            plan.steps.extend(triggers.bucket_steps([io.bucket for io in inputs + outputs]))
         plan.steps.append(self._log_group_step(spec))
         code = self._code_source(spec, artifacts, plan)
         if remote is None:
             plan.steps.append(self._create_step(spec, artifacts, layer, code))
         else:
             plan.steps.extend(self._update_steps(spec, artifacts, layer, code, remote))
+        if triggers is not None and inputs:
+            plan.steps.extend(triggers.trigger_steps(name, inputs, function_exists=remote is not None))
         return plan
 
     # -- log group -------------------------------------------------------------------------------

@@ -125,7 +125,10 @@ def _error_detail(document: Any, raw: bytes) -> str:
         if _TIMED_OUT in message:
             detail += " (raise the function's timeout: lambda.timeout or -t, then deploy again)"
         return detail
-    if isinstance(document, dict) and "exception" in document:  # the supervisor's error body
+    if isinstance(document, dict) and "error" in document:  # scar's supervisor's error body
+        tail = str(document.get("output_tail") or "").strip()
+        return str(document["error"]) + (f"; last output:\n{tail}" if tail else "")
+    if isinstance(document, dict) and "exception" in document:  # the original supervisor's error body
         return str(document["exception"]).strip()
     return raw.decode("utf-8", errors="replace").strip() or "no details in the response"
 

@@ -10,9 +10,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from scar.aws.errors import error_code
-from scar.aws.function_deploy import TAG_CREATED_BY, TAG_DEPLOYMENT, TAG_LAYER, log_group_name
+from scar.aws.function_deploy import TAG_CREATED_BY, TAG_DEPLOYMENT, TAG_INPUTS, TAG_LAYER, log_group_name
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
+from scar.aws.s3 import S3
+from scar.aws.s3_triggers import remove_triggers
 from scar.errors import ScarError
 
 REMOVED, ABSENT, WOULD_REMOVE, KEPT = "removed", "already absent", "would be removed", "kept"
@@ -26,10 +28,10 @@ class Removal:
     error: str | None = None
 
 
-def remove_function(lam: Lambda, logs: Logs, s3_client: Any, name: str, deployment: str | None,
-                    layer: str, dry_run: bool) -> Removal:
-    """Remove one function and what scar created for it; `deployment` is `bucket/key` of its package when
-    the FDL says so (the function's tags say it too)."""
+def remove_function(lam: Lambda, logs: Logs, s3: S3, name: str, deployment: str | None, layer: str,
+                    input_buckets: list[str], dry_run: bool) -> Removal:
+    """Remove one function and what scar created for it. `deployment` (`bucket/key` of its package) and
+    `input_buckets` come from the FDL when there is one; the function's tags say them too."""
     removal = Removal(name, layer=layer)
     remote = lam.get_function(name)
     tags = (remote or {}).get("Tags") or {}
@@ -37,21 +39,27 @@ def remove_function(lam: Lambda, logs: Logs, s3_client: Any, name: str, deployme
         raise ScarError(f"{name}: this Lambda function was not created by scar; scar leaves it alone")
     removal.layer = tags.get(TAG_LAYER, layer)
     deployment = tags.get(TAG_DEPLOYMENT, deployment)
+    buckets = list(dict.fromkeys([*input_buckets, *tags.get(TAG_INPUTS, "").split()]))
     group = log_group_name(name)
     if dry_run:
+        removal.outcomes.extend((f"notification s3://{b} → {name}", WOULD_REMOVE) for b in buckets)
         removal.outcomes.append((f"function {name}", WOULD_REMOVE if remote else ABSENT))
         removal.outcomes.append((f"log group {group}", WOULD_REMOVE if logs.get_group(group) else ABSENT))
         if deployment:
             removal.outcomes.append((f"deployment package s3://{deployment}", WOULD_REMOVE))
         return removal
+    if buckets:  # first, so that S3 never points at a function that is gone
+        arn = (remote or {}).get("Configuration", {}).get("FunctionArn", "")
+        removal.outcomes.extend(remove_triggers(s3, name, arn, buckets))
     removal.outcomes.append((f"function {name}", REMOVED if lam.delete_function(name) else ABSENT))
     removal.outcomes.append((f"log group {group}", REMOVED if logs.delete_group(group) else ABSENT))
     if deployment:
-        removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3_client, deployment)))
+        removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3.client, deployment)))
     return removal
 
 
 def _delete_object(s3_client: Any, location: str) -> str:
+    """Delete `bucket/key`; tolerant of a missing object or bucket."""
     bucket, _, key = location.partition("/")
     try:
         s3_client.head_object(Bucket=bucket, Key=key)

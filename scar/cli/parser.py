@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-a", "--asynchronous", action="store_true", help="do not wait for the result")
     run.add_argument("-o", "--output-file", metavar="FILE", help="write the function's output to FILE")
     run.add_argument("-s", "--run-script", metavar="PATH", help="script to run in the container this time")
+    local = run.add_argument_group("local runs (--local: on this machine, without deploying)")
+    local.add_argument("--local", action="store_true", help="run the function here, in a sandbox")
+    local.add_argument("--input", metavar="FILE|s3://BUCKET/KEY", help="the input file to process")
+    local.add_argument("--output-dir", metavar="DIR", help="write result files here instead of uploading them")
+    local.add_argument("-if", "--image-file", metavar="TAR", help="image (`docker save` tarball), without -f")
+    local.add_argument("--network", action="store_true", help="let the container use the network")
+    local.add_argument("--sandbox", choices=("bubblewrap", "chroot", "proot"), help="force one sandbox")
     run.add_argument("c_args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="arguments for the container (everything after the options)")
 

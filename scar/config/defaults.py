@@ -44,6 +44,7 @@ _DEFAULTS: dict[str, Any] = {
                 "layer_name": "faas-supervisor",
                 "license_info": "Apache-2.0",
                 "udocker_engine": {"url": UDOCKER_ENGINE_URL, "sha256": None},
+                "runner": "udocker",
             },
         },
         "api_gateway": {"stage_name": "scar"},

@@ -139,6 +139,7 @@ class _Loader:
         flags = {"region": getattr(self.args, "region", None), "boto_profile": getattr(self.args, "profile", None)}
         tree.merge(flags, lambda p: flag_origin("--region" if p[0] == "region" else "-pf/--profile"))
         tree.merge(overrides.values, overrides.origin_of)
+        _drop_replaced_image(tree, overrides)
         return tree
 
     def add_cli_function(self, name: str | None, overrides: FunctionOverrides) -> None:
@@ -296,6 +297,20 @@ class _Loader:
 
     def _add(self, origin: Origin, message: str) -> None:
         self._problems.append(f"{origin.describe()}: {message}")
+
+
+_IMAGE_KEYS = (("lambda", "container", "image"), ("lambda", "container", "image_file"))
+
+
+def _drop_replaced_image(tree: Tree, overrides: FunctionOverrides) -> None:
+    """`-i` replaces an FDL's `image_file` and `-if` its `image`: the two name the same thing."""
+    for given, other in (_IMAGE_KEYS, _IMAGE_KEYS[::-1]):
+        if given in overrides.flags:
+            container = tree.data.get("lambda", {}).get("container", {})
+            if isinstance(container, dict):
+                container.pop(other[-1], None)
+            for path in [p for p in tree.origins if p[: len(other)] == other]:
+                del tree.origins[path]
 
 
 def _entry_name(entry: Mapping[str, Any]) -> Any:

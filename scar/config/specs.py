@@ -72,6 +72,11 @@ def _url_or_empty(value: str) -> str | None:
     return matches(r"https?://\S+", "an http(s) URL")(value) if value else None
 
 
+def _inside(path: str, folder: str) -> bool:
+    """Whether `bucket/a/b` lies in the folder `bucket/a` (folder semantics: `bucket/ab` does not)."""
+    return path == folder or path.startswith(folder + "/")
+
+
 def _env_size(variables: dict[str, str]) -> int:
     return sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
 
@@ -144,6 +149,9 @@ class SupervisorSpec:
     )
     license_info: str = spec_field("Apache-2.0", checks=(max_length(512),))
     udocker_engine: UdockerEngineSpec = spec_field(factory=UdockerEngineSpec)
+    #: how the supervisor runs the container: udocker (AWS Lambda), or a sandbox on the host running the
+    #: function (bubblewrap: local emulators such as ministack, whose functions run on this machine)
+    runner: str = spec_field("udocker", checks=(one_of("udocker", "sandbox"),))
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,12 @@ class LambdaSpec:
             report(("container", "timeout_threshold"),
                    f"must be lower than the function's timeout ({self.timeout} s)",
                    self.container.timeout_threshold)
+        for o_index, out in enumerate(self.output):
+            for i_index, inp in enumerate(self.input):
+                if out.storage_provider == inp.storage_provider and _inside(out.path, inp.path):
+                    report(("output", o_index, "path"),
+                           f"is inside the input folder {inp.path!r} (input[{i_index}]): every result would "
+                           "trigger the function again", out.path)
         size = _env_size(self.environment.variables)
         if size > LAMBDA_ENVIRONMENT_LIMIT:
             report(("environment", "Variables"),

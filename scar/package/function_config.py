@@ -11,9 +11,16 @@ from scar.errors import BadInputError
 CONFIG_NAME = "function_config.yaml"
 
 
-def function_config(
-    spec: FunctionSpec, scar_version: str, *, providers: StorageProvidersSpec, runner: str = "udocker"
-) -> dict[str, Any]:
+IMAGE_FOLDER = "image"
+
+
+def image_file_name(spec: FunctionSpec) -> str | None:
+    """Where the `container.image_file` tarball is in the function package."""
+    image = spec.lambda_.container.image_file
+    return f"{IMAGE_FOLDER}/{image.name}" if image else None
+
+
+def function_config(spec: FunctionSpec, scar_version: str, *, providers: StorageProvidersSpec) -> dict[str, Any]:
     """The supervisor's view of `spec`: JSON-serialisable, and free of secrets.
 
     `storage_providers` holds only the providers the inputs and outputs name, without their credentials.
@@ -24,6 +31,7 @@ def function_config(
         "name": spec.name,
         "container": {
             "image": lam.container.image,
+            "image_file": {"path": image_file_name(spec)} if lam.container.image_file else None,
             "environment": dict(lam.container.environment.variables),
             "timeout_threshold": lam.container.timeout_threshold,
         },
@@ -34,7 +42,7 @@ def function_config(
         "storage_providers": _public_providers(providers, [io.storage_provider for io in ios]),
         "log_level": lam.log_level,
         "execution_mode": lam.execution_mode,
-        "runner": runner,
+        "runner": lam.supervisor.runner,
         "scar_version": scar_version,
     }
 

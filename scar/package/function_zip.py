@@ -13,7 +13,7 @@ from typing import Any
 from scar.config.specs import FunctionSpec
 from scar.errors import BadInputError
 from scar.package.archive import Archive
-from scar.package.function_config import CONFIG_NAME
+from scar.package.function_config import CONFIG_NAME, image_file_name
 
 #: Lambda's limit on a function and its layers, unzipped.
 UNZIPPED_LIMIT = 262144000
@@ -40,6 +40,8 @@ def build_function_zip(spec: FunctionSpec, config: dict[str, Any]) -> FunctionPa
     archive.add(f"{spec.name}.py", handler_text(spec.name).encode())
     archive.add(CONFIG_NAME, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     try:
+        if lam.container.image_file is not None:
+            _add(archive, image_file_name(spec) or "", lam.container.image_file, "lambda.container.image_file")
         if lam.init_script is not None:
             _add(archive, lam.init_script.name, lam.init_script, "lambda.init_script", executable=True)
         if lam.extra_payload is not None:

@@ -206,11 +206,12 @@ def test_init_refuses_what_it_cannot_deploy_yet(scar, aws, tmp_path, counter):
     path = fdl(tmp_path, """
         functions:
           aws:
-          - lambda: {name: s3-fn, container: {image: busybox}, input: [{storage_provider: s3, path: in-bucket/in}]}
+          - lambda: {name: api-fn, container: {image: busybox}}
+            api_gateway: {name: my-api}
         """)
     result = scar("init", "-f", path)
     assert result.code == 2
-    assert "cannot deploy lambda.input / lambda.output" in result.stderr
+    assert "cannot deploy api_gateway.name (HTTP endpoints) yet" in result.stderr
     assert counter.mutating == {}
 
 

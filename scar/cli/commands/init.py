@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scar.aws.deploy import CREATE, DeployFailed, Journal, Plan, Step
@@ -17,12 +18,14 @@ from scar.aws.function_deploy import (
     TAG_CREATED_BY,
     TAG_DEPLOYMENT,
     TAG_IMAGE,
+    TAG_INPUTS,
     TAG_LAYER,
     TAG_OWNER,
     TAG_SUPERVISOR,
     FunctionArtifacts,
     FunctionPlanner,
     LayerState,
+    own_s3,
     plan_layer,
 )
 from scar.aws.identity import caller_identity
@@ -65,6 +68,7 @@ class _Region:
     layer_step: Step | None = None
     layer: LayerState | None = None
     layer_journal: Journal | None = None
+    account: str = ""
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise BadInputError("nothing to deploy: give -f FDL, or -n NAME and -i IMAGE")
     for spec in settings.functions:
         _refuse_unsupported(spec)
-    layer_package = _layer_package(settings.functions[0], ctx)
+    layer_package = _layer_package(settings.functions, ctx)
     regions = _group(settings.functions, ctx)
     for region in regions.values():
         _prepare(region, layer_package, settings.storage_providers)
@@ -97,8 +101,6 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
         (lam.runtime == "image", "lambda.runtime: image (container-image functions)"),
         (lam.execution_mode != "lambda", f"lambda.execution_mode: {lam.execution_mode} (AWS Batch)"),
         (bool(spec.api_gateway.name), "api_gateway.name (HTTP endpoints)"),
-        (lam.container.image_file is not None, "lambda.container.image_file (images from docker save)"),
-        (bool(lam.input or lam.output), "lambda.input / lambda.output (S3 triggers and outputs)"),
     ]
     named = [what for refused, what in unsupported if refused]
     if named:
@@ -106,8 +108,12 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
                             "remove it from the definition to deploy the rest")
 
 
-def _layer_package(spec: FunctionSpec, ctx: Context) -> LayerPackage:
-    engine = obtain_engine(spec.lambda_.supervisor.udocker_engine, default_cache_dir(), ctx.output.notice)
+def _layer_package(specs: tuple[FunctionSpec, ...], ctx: Context) -> LayerPackage:
+    """The supervisor layer; udocker's engine goes in only when some function runs its container with udocker."""
+    users = [spec for spec in specs if spec.lambda_.supervisor.runner == "udocker"]
+    engine = None
+    if users:
+        engine = obtain_engine(users[0].lambda_.supervisor.udocker_engine, default_cache_dir(), ctx.output.notice)
     return build_supervisor_layer(engine)
 
 
@@ -124,9 +130,10 @@ def _group(specs: tuple[FunctionSpec, ...], ctx: Context) -> dict[tuple[str, str
 
 def _prepare(region: _Region, layer_package: LayerPackage, providers: StorageProvidersSpec) -> None:
     """Package every function (no AWS call can fail on a bad package) and plan the layer."""
-    owner = caller_identity(region.session.client("sts")).owner
+    identity = caller_identity(region.session.client("sts"))
+    region.account = identity.account
     for deployment in region.deployments:
-        deployment.artifacts = _artifacts(deployment.spec, owner, layer_package, providers)
+        deployment.artifacts = _artifacts(deployment.spec, identity.owner, layer_package, providers)
     lam = Lambda(region.session.client("lambda"))
     region.layer_step, region.layer = plan_layer(lam, region.layer_name, layer_package,
                                                  region.deployments[0].spec.lambda_.supervisor.license_info)
@@ -144,16 +151,24 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
     needs_bucket = check_sizes(package, layer_package.unzipped_size, deployment.max_payload_size,
                                bucket=deployment.bucket)
     tags = {TAG_CREATED_BY: "scar", TAG_OWNER: owner, TAG_SUPERVISOR: __version__,
-            TAG_LAYER: spec.lambda_.supervisor.layer_name, TAG_IMAGE: spec.lambda_.container.image or ""}
+            TAG_LAYER: spec.lambda_.supervisor.layer_name,
+            TAG_IMAGE: spec.lambda_.container.image or _file_name(spec.lambda_.container.image_file)}
+    inputs = sorted({io.bucket for io in own_s3(spec.lambda_.input)})
+    if inputs:
+        tags[TAG_INPUTS] = " ".join(inputs)[:256]  # tag values allow no commas
     if needs_bucket:
         tags[TAG_DEPLOYMENT] = f"{deployment.bucket}/{DEPLOYMENT_KEY.format(name=spec.name)}"
     return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v})
 
 
+def _file_name(path: Path | None) -> str:
+    return path.name if path else ""
+
+
 def _planner(region: _Region) -> FunctionPlanner:
     session = region.session
     return FunctionPlanner(Lambda(session.client("lambda")), Logs(session.client("logs")),
-                           lambda: S3(session.client("s3")), session.region)
+                           lambda: S3(session.client("s3")), session.region, region.account)
 
 
 def _plan(planner: FunctionPlanner, deployment: _Deployment, layer: LayerState) -> tuple[Plan | None, str | None]:

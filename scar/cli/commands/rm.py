@@ -7,12 +7,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from scar.aws.function_deploy import DEPLOYMENT_KEY
+from scar.aws.function_deploy import DEPLOYMENT_KEY, own_s3
 from scar.aws.functions import list_functions
 from scar.aws.identity import caller_identity
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, unused_layer_versions
+from scar.aws.s3 import S3
 from scar.cli.output import table
 from scar.cli.targets import Target, selected_functions
 from scar.config.defaults import default_config
@@ -76,17 +77,18 @@ def _confirm(ctx: Context, names: list[str]) -> None:
 def _remove_group(session: AwsSession, members: list[Target], dry_run: bool) -> list[Removal]:
     lam = Lambda(session.client("lambda"))
     logs = Logs(session.client("logs"))
-    s3_client = session.client("s3")
+    s3 = S3(session.client("s3"))
     default_layer = default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
 
     def remove(target: Target) -> Removal:
-        layer, deployment = default_layer, None
+        layer, deployment, inputs = default_layer, None, []
         if target.spec is not None:
             layer = target.spec.lambda_.supervisor.layer_name
             bucket = target.spec.lambda_.deployment.bucket
             deployment = f"{bucket}/{DEPLOYMENT_KEY.format(name=target.name)}" if bucket else None
+            inputs = [io.bucket for io in own_s3(target.spec.lambda_.input)]
         try:
-            return remove_function(lam, logs, s3_client, target.name, deployment, layer, dry_run)
+            return remove_function(lam, logs, s3, target.name, deployment, layer, inputs, dry_run)
         except ScarError as err:
             return Removal(target.name, error=err.message)
         except Exception as err:  # noqa: BLE001 - one function's failure must not stop the others

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    local_only = [flag for flag, value in (("--input", args.input), ("--output-dir", args.output_dir),
+                                           ("-if/--image-file", args.image_file), ("--network", args.network),
+                                           ("--sandbox", args.sandbox)) if value]
+    if args.local:
+        return _run_local(args, ctx)
+    if local_only:
+        raise BadInputError(f"command line: {', '.join(local_only)} only apply to local runs: add --local")
     target = selected_functions(ctx, several=False)[0]
     spec = target.spec.lambda_ if target.spec else None
     asynchronous = args.asynchronous or bool(spec and spec.asynchronous)
@@ -38,6 +45,35 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         _report_launch(ctx, target.name, response)
     else:
         _report_result(ctx, target.name, decode_response(response), output_file)
+    return 0
+
+
+def _run_local(args: argparse.Namespace, ctx: Context) -> int:
+    from scar.local.run import LocalRun, run_local
+
+    if args.asynchronous or args.output_file:
+        raise BadInputError("command line: -a and -o do not apply to --local runs (use --output-dir)")
+    target = selected_functions(ctx, several=False)[0]
+    settings = ctx.settings()
+    image = Path(args.image_file).expanduser() if args.image_file else None
+    if image is not None and not image.is_file():
+        raise BadInputError(f"command line: -if/--image-file: {args.image_file!r} is not a file")
+    spec = target.spec.lambda_ if target.spec else None
+    output_dir = Path(args.output_dir).expanduser() if args.output_dir else None
+    job = LocalRun(target.name, target.region, target.spec, settings.storage_providers, image)
+    result = run_local(job, input_path=args.input, output_dir=output_dir, script=_run_script(args.run_script, spec),
+                       args=_container_args(args.c_args, spec) or None, network=args.network,
+                       sandbox=args.sandbox, verbose=ctx.output.verbose)
+    ctx.output.notice(f"ran {target.name} locally in {result.sandbox or 'no sandbox'} ({result.seconds:.2f} s)")
+    text, encoding = output_for_json(result.output)
+    document = {"Name": target.name, "Local": True, "Sandbox": result.sandbox, "Seconds": round(result.seconds, 3),
+                "Output": text, "OutputEncoding": encoding}
+    if result.error:
+        ctx.output.result({**document, "Error": result.error, **result.details}, None)
+        if result.output:
+            ctx.output.hint(result.output.decode("utf-8", "replace").rstrip())
+        raise OperationFailed(f"function '{target.name}' failed: {result.error}")
+    ctx.output.result(document, result.output.decode("utf-8", "replace"))
     return 0
 
 

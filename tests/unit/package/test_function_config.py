@@ -18,7 +18,8 @@ def test_content(load_fdl):
     config = function_config(loaded.spec, "9.9.9", providers=loaded.providers)
     assert config == {
         "name": "fn1",
-        "container": {"image": "alpine:3.20", "environment": {"GREETING": "hello"}, "timeout_threshold": 10},
+        "container": {"image": "alpine:3.20", "image_file": None, "environment": {"GREETING": "hello"},
+                      "timeout_threshold": 10},
         "init_script": "script.sh",
         "extra_payload": True,
         "input": [{"storage_provider": "minio.store", "path": "bucket/in", "suffix": [], "prefix": []}],
@@ -45,13 +46,14 @@ def test_no_secret_is_written(load_fdl):
 
 
 def test_minimal_function(load_fdl):
-    loaded = load_fdl("functions: {aws: [{lambda: {name: bare, container: {image: busybox}}}]}\n")
-    config = function_config(loaded.spec, "1", providers=loaded.providers, runner="direct")
+    loaded = load_fdl("functions: {aws: [{lambda: {name: bare, container: {image: busybox},\n"
+                      "                               supervisor: {runner: sandbox}}}]}\n")
+    config = function_config(loaded.spec, "1", providers=loaded.providers)
     assert config["init_script"] is None
     assert config["extra_payload"] is False
     assert config["input"] == config["output"] == []
     assert config["storage_providers"] == {}
-    assert config["runner"] == "direct"
+    assert config["runner"] == "sandbox"
 
 
 def test_an_undefined_provider_is_refused(load_fdl):

@@ -1,0 +1,175 @@
+"""microburst (an AWS fault-injection proxy) in front of a local emulator: latency, errors and resets on demand.
+
+microburst pins its own dependencies, so it lives in a virtualenv of its own (`make bench-lifecycle` creates
+`.venv-microburst`); this module only runs its executable and talks to its control API over HTTP:
+
+    with MotoServer() as moto, Microburst(moto.endpoint, [{"latency": 25}]) as proxy:
+        os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint   # every boto3 client now goes through the proxy
+        proxy.set_rules([{"service": "lambda", "operation": "Invoke", "times": 1,
+                          "error": {"code": "TooManyRequestsException", "status": 429}}])
+
+Rules are checked in order and the first match wins; see /work/shared/reference/registry-and-benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from devtools.emulators import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+#: The virtualenv `make bench-lifecycle` installs microburst into.
+DEFAULT_VENV = REPO / ".venv-microburst"
+#: Services warmed up by default, with a cheap read each (microburst loads a service's botocore model on its
+#: first request, which takes seconds).
+WARM_UP_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sts": ("get_caller_identity", {}),
+    "lambda": ("list_functions", {}),
+    "logs": ("describe_log_groups", {"limit": 1}),
+    "resourcegroupstaggingapi": ("get_resources", {"ResourcesPerPage": 1}),
+    "iam": ("list_roles", {"MaxItems": 1}),
+    "s3": ("list_buckets", {}),
+}
+_METRIC = re.compile(r'^microburst_faults_total\{service="([^"]*)",operation="([^"]*)",action="([^"]*)"\} (\d+)$')
+
+
+class MicroburstUnavailable(RuntimeError):
+    """The microburst executable cannot be found (tests can skip on it)."""
+
+
+def find_microburst(executable: str | None = None) -> str:
+    """`executable`, else $MICROBURST, else `.venv-microburst/bin/microburst`, else `microburst` on PATH."""
+    candidates = [executable, os.environ.get("MICROBURST"), str(DEFAULT_VENV / "bin" / "microburst"), "microburst"]
+    for candidate in candidates:
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    raise MicroburstUnavailable(
+        "microburst was not found: run `make bench-lifecycle` (it installs it into .venv-microburst), or install "
+        "it into a virtualenv of its own (`pip install microburst`) and set MICROBURST=/path/to/bin/microburst")
+
+
+class Microburst:
+    """microburst on 127.0.0.1 and a free port, forwarding to `upstream`, as a context manager.
+
+    On start it waits until healthy, warms up `warm_up` services (before the rules apply, so the warm-up is
+    fast and fires nothing), then installs `rules`. Its per-request log goes to `log_file` or nowhere.
+    """
+
+    def __init__(self, upstream: str, rules: list[dict[str, Any]] | None = None, *, executable: str | None = None,
+                 log_file: Path | None = None, warm_up: Iterable[str] = tuple(WARM_UP_CALLS),
+                 region: str = "us-east-1") -> None:
+        self.upstream = upstream
+        self.rules = list(rules or [])
+        self.executable = find_microburst(executable)
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._warm_up = tuple(warm_up)
+        self._region = region
+        self._log_file = log_file
+        self._log: IO[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 30) -> Microburst:
+        self._log = self._log_file.open("w") if self._log_file else open(os.devnull, "w")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # it never sees credentials
+        self._process = subprocess.Popen(
+            [self.executable, "--host", "127.0.0.1", "--port", str(self.port), "--upstream", self.upstream,
+             "--no-resign"],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.health()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    where = f" (see {self._log_file})" if self._log_file else ""
+                    raise RuntimeError(f"microburst did not start{where}") from None
+                time.sleep(0.05)
+        self.warm_up(self._warm_up)
+        self.set_rules(self.rules)
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self) -> Microburst:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def warm_up(self, services: Iterable[str]) -> None:
+        """One cheap request per service through the proxy (fake credentials; the upstream is an emulator)."""
+        import boto3  # the caller's boto3, not microburst's
+
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                        region_name=self._region)
+        for service in services:
+            operation, params = WARM_UP_CALLS[service]
+            getattr(session.client(service, endpoint_url=self.endpoint), operation)(**params)
+
+    # -- control API -----------------------------------------------------------------------------
+
+    def set_rules(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Replace every rule; returns them as microburst understood them."""
+        return self._call("POST", "rules", rules)
+
+    def add_rules(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append rules after the current ones."""
+        return self._call("PATCH", "rules", rules)
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "health")
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("GET", "stats")
+
+    def fired(self, limit: int = 1000, **filters: str) -> list[dict[str, Any]]:
+        """The latest fired faults (microburst keeps a bounded log), optionally by service or operation."""
+        return self._call("GET", "fired?" + urllib.parse.urlencode({"limit": limit, **filters}))
+
+    def clear_fired(self) -> None:
+        self._call("DELETE", "fired")
+
+    def operation_counts(self) -> Counter[tuple[str, str]]:
+        """Requests on which a rule fired, by (service, operation), since start (never evicted, unlike
+        `fired`): with a rule matching every request, such as a latency, every request is counted."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for line in self._request("GET", "metrics").decode().splitlines():
+            if match := _METRIC.match(line):
+                counts[(match[1], match[2])] += int(match[4])
+        return counts
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        return json.loads(self._request(method, path, body))
+
+    def _request(self, method: str, path: str, body: Any = None) -> bytes:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.endpoint}/_microburst/{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read()

@@ -1,0 +1,114 @@
+"""Run one function on this machine: its image extracted into a per-user cache and run in a sandbox by
+the very supervisor that runs in Lambda, with a local or S3 input and outputs to S3 or a folder."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scar.config.specs import FunctionSpec, StorageProvidersSpec
+from scar.errors import BadInputError, OperationFailed
+from scar.package.function_config import function_config
+from scar.supervisor import response
+from scar.supervisor.config import FunctionConfig
+from scar.supervisor.events import Invocation, parse_event
+from scar.supervisor.runners import RunnerError, SandboxRunner
+from scar.supervisor.storage import Storage
+from scar.supervisor.supervisor import Supervisor, configure_logging
+from scar.version import __version__
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """What to run: a function spec (from an FDL), or just a name and an image file."""
+
+    name: str
+    region: str
+    spec: FunctionSpec | None
+    providers: StorageProvidersSpec
+    image_file: Path | None  # -if, for a run without FDL
+
+
+@dataclass(frozen=True)
+class LocalResult:
+    output: bytes
+    sandbox: str | None
+    error: str | None
+    details: dict[str, Any]
+    seconds: float
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "scar" / "rootfs"
+
+
+def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None, script: bytes | None,
+              args: list[str] | None, network: bool, sandbox: str | None, verbose: bool) -> LocalResult:
+    config = _config(job)
+    configure_logging("INFO" if verbose else "WARNING")
+    image = config.image_file and config.image_file.get("path")
+    if not image:
+        raise BadInputError(f"{job.name}: a local run needs the image as a file: set container.image_file in the "
+                            "FDL or pass -if IMAGE.tar (a `docker save` tarball)")
+    runner = SandboxRunner(config, lambda: Path(image), cache_dir(), network=network, prefer=sandbox)
+    supervisor = Supervisor(config, runner, Storage(config), output_dir)
+    invocation = _invocation(input_path, script, args, job.region)
+    timeout = job.spec.lambda_.timeout if job.spec else 300
+    request = response.RequestInfo(str(uuid.uuid4()), "local", job.name)
+    started = time.monotonic()
+    try:
+        answer = supervisor.handle_invocations([invocation], request, started + timeout)
+    except RunnerError as err:
+        raise OperationFailed(f"{job.name}: {err}") from None
+    seconds = time.monotonic() - started
+    return _result(answer, supervisor.last_runner, seconds)
+
+
+def _config(job: LocalRun) -> FunctionConfig:
+    if job.spec is not None:
+        data = function_config(job.spec, __version__, providers=job.providers)
+        image = job.image_file or job.spec.lambda_.container.image_file
+        root = job.spec.lambda_.init_script.parent if job.spec.lambda_.init_script else Path.cwd()
+    else:
+        data = {"name": job.name, "container": {"environment": {}, "timeout_threshold": 0}}
+        image, root = job.image_file, Path.cwd()
+    data["container"]["image_file"] = {"path": str(image.resolve())} if image else None
+    data.setdefault("storage_providers", {}).setdefault("s3", {}).setdefault("default", {"region": job.region})
+    data["runner"] = "sandbox"
+    return FunctionConfig.from_dict(data, root)
+
+
+def _invocation(input_path: str | None, script: bytes | None, args: list[str] | None, region: str) -> Invocation:
+    if input_path and input_path.startswith("s3://"):
+        from scar.aws.s3_events import s3_event
+
+        bucket, _, key = input_path[len("s3://"):].partition("/")
+        if not bucket or not key:
+            raise BadInputError(f"command line: --input: {input_path!r} must be s3://BUCKET/KEY or a local file")
+        (storage,) = parse_event(s3_event(bucket, key, 0, region))
+        return Invocation("storage", storage.raw, storage=storage.storage, script=script, cmd_args=args)
+    local = None
+    if input_path:
+        local = Path(input_path).expanduser()
+        if not local.is_file():
+            raise BadInputError(f"command line: --input: {input_path!r} is not a file")
+    return Invocation("direct" if script or args else "plain", {}, script=script, cmd_args=args, local_file=local)
+
+
+def _result(answer: dict[str, Any], sandbox: str | None, seconds: float) -> LocalResult:
+    import base64
+    import json
+
+    body = base64.b64decode(answer.get("body") or "")
+    if answer.get("statusCode") == 200:
+        return LocalResult(body, sandbox, None, {}, seconds)
+    try:
+        details = json.loads(body)
+    except ValueError:
+        details = {"error": body.decode("utf-8", "replace")}
+    return LocalResult(details.get("output_tail", "").encode(), sandbox, str(details.get("error")), details, seconds)

@@ -1,0 +1,55 @@
+"""Entry points: the Lambda handler (zip runtime), and the assembly shared with the other entries."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import response
+from .config import ConfigurationError, FunctionConfig, load_config
+from .runners import DirectRunner, Runner, RunnerError, SandboxRunner, UdockerRunner, image_file_path
+from .storage import Storage
+from .supervisor import Supervisor, configure_logging, log, remaining_deadline
+
+_warm: Supervisor | None = None  # reused by warm invocations of the same sandbox
+
+
+def build_supervisor(config: FunctionConfig, runner: str | None = None, cache: Path | None = None,
+                     output_dir: Path | None = None) -> Supervisor:
+    storage = Storage(config)
+    cache = cache or Path(tempfile.gettempdir()) / "scar-cache"
+    return Supervisor(config, make_runner(config, storage, runner or config.runner, cache), storage, output_dir)
+
+
+def make_runner(config: FunctionConfig, storage: Storage, kind: str, cache: Path) -> Runner:
+    def image_path() -> Path:
+        return image_file_path(config, lambda bucket, key, folder: storage.download("s3", bucket, key, folder),
+                               cache)
+
+    if kind == "direct":
+        return DirectRunner()
+    if kind == "sandbox":
+        if not config.image_file:
+            raise RunnerError("the sandbox runner needs the image as a file (container.image_file)")
+        return SandboxRunner(config, image_path, cache / "rootfs")
+    if kind == "udocker":
+        return UdockerRunner(config, image_path if config.image_file else None, cache / "udocker")
+    raise RunnerError(f"unknown runner {kind!r} (udocker, sandbox or direct)")
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda's entry: `<function>.lambda_handler` imports this function."""
+    global _warm
+    request = response.RequestInfo(getattr(context, "aws_request_id", "local"),
+                                   getattr(context, "log_group_name", ""), getattr(context, "log_stream_name", ""))
+    try:
+        if _warm is None:
+            config = load_config()
+            configure_logging(config.log_level)
+            _warm = build_supervisor(config)
+    except (ConfigurationError, RunnerError) as err:
+        log.error("%s", err)
+        return response.failure(request, str(err))
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return _warm.handle(event, request, remaining_deadline(remaining))

@@ -1,0 +1,181 @@
+"""The ways the supervisor runs the user's code: in a local sandbox on an extracted image, with udocker in
+Lambda's zip runtime, or directly when the supervisor already runs inside the image."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .config import FunctionConfig
+from .process import ProcessResult, run_process
+
+#: Where the request's folder appears inside a container.
+CONTAINER_WORKDIR = "/tmp/scar/{request_id}"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class RunnerError(Exception):
+    """The container cannot be run (no image, no script, no sandbox...)."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    request_id: str
+    workdir: Path  # on the host: input/, output/ and scripts/ live here
+    script: str | None  # a file name in workdir/scripts
+    args: list[str] | None
+    env: dict[str, str]  # the container's environment, with container paths
+    timeout: float | None
+    on_line: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    process: ProcessResult
+    runner: str  # what ran the code, for the logs ("bubblewrap", "udocker", "direct"...)
+
+
+class Runner(Protocol):
+    def container_workdir(self, request_id: str, workdir: Path) -> str:
+        """Where `workdir` appears to the user's code."""
+
+    def run(self, spec: RunSpec) -> RunResult:
+        """Run the script (or the image's command) and wait for it."""
+
+
+def _script_argv(spec: RunSpec, inside: str) -> list[str] | None:
+    if spec.script:
+        return ["/bin/sh", f"{inside}/scripts/{spec.script}", *(spec.args or [])]
+    return None
+
+
+class DirectRunner:
+    """The supervisor already runs inside the container image (Lambda's container-image runtime)."""
+
+    def container_workdir(self, request_id: str, workdir: Path) -> str:
+        return str(workdir)
+
+    def run(self, spec: RunSpec) -> RunResult:
+        argv = _script_argv(spec, str(spec.workdir)) or spec.args
+        if not argv:
+            raise RunnerError("nothing to run: give the function an init_script, or send 'script' or 'cmd_args'")
+        # the function's own AWS settings and role credentials, as for any Lambda code (environment only)
+        inherited = {k: v for k, v in os.environ.items() if k.startswith("AWS_") or k in ("PATH", "LANG", "HOME")}
+        env = {"PATH": DEFAULT_PATH, **inherited, **spec.env}
+        try:
+            result = run_process(argv, env, cwd=str(spec.workdir), timeout=spec.timeout, on_line=spec.on_line)
+        except OSError as err:  # a command that does not exist or cannot be run: an answer, not a crash
+            raise RunnerError(f"cannot run {argv[0]}: {err.strerror or err}") from None
+        return RunResult(result, "direct")
+
+
+class SandboxRunner:
+    """The image extracted on this machine and run under bubblewrap (or chroot, or proot)."""
+
+    def __init__(self, config: FunctionConfig, image_path: Callable[[], Path], cache_root: Path,
+                 network: bool = True, prefer: str | None = None) -> None:
+        self._config = config
+        self._image_path = image_path
+        self._cache_root = cache_root
+        self._network = network
+        self._prefer = prefer
+
+    def container_workdir(self, request_id: str, workdir: Path) -> str:
+        return CONTAINER_WORKDIR.format(request_id=request_id)
+
+    def run(self, spec: RunSpec) -> RunResult:
+        from .image import extract_image
+        from .sandbox import Bind, run_in_rootfs
+
+        image = extract_image(self._image_path(), self._cache_root)
+        inside = self.container_workdir(spec.request_id, spec.workdir)
+        argv = _script_argv(spec, inside) or [*image.config.entrypoint, *(spec.args or image.config.cmd)]
+        if not argv:
+            raise RunnerError("nothing to run: the image has no command and the function no script")
+        env = {"PATH": DEFAULT_PATH, **image.config.env, **spec.env}
+        binds = [Bind(spec.workdir / "input", f"{inside}/input", False),
+                 Bind(spec.workdir / "scripts", f"{inside}/scripts", False),
+                 Bind(spec.workdir / "output", f"{inside}/output", True)]
+        result = run_in_rootfs(image.rootfs, argv, env, binds, image.config.workdir or "/tmp", spec.timeout,
+                               network=self._network, on_line=spec.on_line, prefer=self._prefer)
+        return RunResult(result, result.sandbox)
+
+
+class UdockerRunner:
+    """udocker in Fakechroot mode, as in Lambda's zip runtime. Its image, container and tools live under
+    /tmp, so warm invocations reuse them."""
+
+    def __init__(self, config: FunctionConfig, image_path: Callable[[], Path] | None, udocker_dir: Path) -> None:
+        self._config = config
+        self._image_path = image_path
+        self._dir = udocker_dir
+        self._container = f"scar-{config.name}"
+
+    def container_workdir(self, request_id: str, workdir: Path) -> str:
+        return str(workdir)  # udocker maps volumes at the same path
+
+    def _udocker(self, *args: str, timeout: float | None = None,
+                 on_line: Callable[[str], None] | None = None) -> ProcessResult:
+        env = {"PATH": os.environ.get("PATH", DEFAULT_PATH), "HOME": str(self._dir / "home"),
+               "UDOCKER_DIR": str(self._dir), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        tarball = Path(os.environ.get("SCAR_UDOCKER_TARBALL", "/opt/udocker/udocker-englib.tar.gz"))
+        if tarball.is_file():
+            env["UDOCKER_TARBALL"] = str(tarball)
+        return run_process([sys.executable, "-m", "udocker.maincmd", "--allow-root", *args], env,
+                           timeout=timeout, on_line=on_line)
+
+    def _prepare(self) -> None:
+        marker = self._dir / "scar" / f"{self._container}.ready"
+        if marker.exists():
+            return
+        self._dir.mkdir(parents=True, exist_ok=True)
+        image = self._config.image or f"scar/{self._config.name}:latest"
+        if self._image_path is not None:
+            step = self._udocker("load", "-i", str(self._image_path()), image.split(":")[0])
+        else:
+            step = self._udocker("pull", image)
+        if step.exit_code != 0 and "already exist" not in step.output.decode("utf-8", "replace"):
+            raise RunnerError(f"udocker could not get the image {image}: {step.tail(5)}")
+        for args in (("create", f"--name={self._container}", image), ("setup", "--execmode=F1", self._container)):
+            step = self._udocker(*args)
+            if step.exit_code != 0 and "already exist" not in step.output.decode("utf-8", "replace"):
+                raise RunnerError(f"udocker {args[0]} failed: {step.tail(5)}")
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def run(self, spec: RunSpec) -> RunResult:
+        self._prepare()
+        with tempfile.TemporaryDirectory(prefix="scar-env-") as private:
+            env_file = Path(private, "env")
+            env_file.write_text("".join(f"{k}={v}\n" for k, v in spec.env.items() if "\n" not in v))
+            os.chmod(env_file, 0o600)  # the variables never appear on a command line
+            args = ["--quiet", "run", "--nosysdirs", "-v", "/dev", "-v", "/proc", "-v", "/etc/hosts",
+                    "-v", str(spec.workdir), f"--env-file={env_file}", f"--workdir={spec.workdir}"]
+            if spec.script:
+                args += [f"--entrypoint=/bin/sh {spec.workdir}/scripts/{spec.script}", self._container]
+            else:
+                args.append(self._container)
+            args += spec.args or []
+            result = self._udocker(*args, timeout=spec.timeout, on_line=spec.on_line)
+        return RunResult(result, "udocker")
+
+
+def image_file_path(config: FunctionConfig, download: Callable[[str, str, Path], Path], cache: Path) -> Path:
+    """The image tarball: in the function package, or downloaded once from the deployment bucket."""
+    info = config.image_file or {}
+    if info.get("path"):
+        return config.task_root / info["path"]
+    if info.get("bucket") and info.get("key"):
+        target = cache / "images" / Path(info["key"]).name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = download(info["bucket"], info["key"], target.parent)
+            shutil.move(str(partial), target)
+        return target
+    raise RunnerError("the function defines no image file")

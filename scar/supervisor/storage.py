@@ -1,0 +1,118 @@
+"""Input download and output upload for S3 and MinIO providers, through boto3's transfer manager."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .config import FunctionConfig, StorageIO
+
+
+class StorageError(Exception):
+    """A download or upload failed, or an input or output cannot be used."""
+
+
+class Storage:
+    """One boto3 S3 client per provider reference (`s3`, `s3.ID`, `minio.ID`), built on first use."""
+
+    def __init__(self, config: FunctionConfig, credentials: Callable[[str], dict[str, str]] | None = None) -> None:
+        self._config = config
+        self._credentials = credentials or (lambda reference: {})
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, reference: str) -> Any:
+        with self._lock:
+            if reference not in self._clients:
+                self._clients[reference] = self._build(reference)
+            return self._clients[reference]
+
+    def _build(self, reference: str) -> Any:
+        import boto3  # imported on first storage use: plain runs never pay for it
+        from botocore.config import Config
+
+        kind, _, ident = reference.partition(".")
+        if kind not in ("s3", "minio"):
+            raise StorageError(f"storage provider {reference!r} is not supported by this supervisor")
+        settings = (self._config.storage_providers.get(kind) or {}).get(ident or "default") or {}
+        secret = self._credentials(reference) if ident else {}
+        kwargs: dict[str, Any] = {"config": Config(retries={"mode": "standard"}, max_pool_connections=16)}
+        if settings.get("region"):
+            kwargs["region_name"] = settings["region"]
+        if kind == "minio":
+            if not settings.get("endpoint"):
+                raise StorageError(f"storage provider {reference!r} has no endpoint")
+            kwargs["endpoint_url"] = settings["endpoint"]
+            kwargs["verify"] = bool(settings.get("verify", True))
+            kwargs.setdefault("region_name", "us-east-1")
+        if secret.get("access_key"):
+            kwargs["aws_access_key_id"] = secret["access_key"]
+            kwargs["aws_secret_access_key"] = secret.get("secret_key", "")
+        return boto3.client("s3", **kwargs)
+
+    def download(self, provider: str, bucket: str, key: str, folder: Path) -> Path:
+        """Download one object into `folder` under its base name (never anywhere else)."""
+        name = safe_name(key)
+        target = folder / name
+        try:
+            self.client(provider).download_file(bucket, key, str(target))
+        except Exception as err:
+            raise StorageError(f"cannot download s3://{bucket}/{key}: {_reason(err)}") from err
+        return target
+
+    def upload_outputs(self, folder: Path, outputs: tuple[StorageIO, ...], log: Callable[[str], None]) -> list[str]:
+        """Upload every regular file under `folder` to each output whose filters it passes."""
+        files = list(output_files(folder))
+        uploaded = []
+        for output in outputs:
+            for relative in files:
+                if not passes(relative, output):
+                    continue
+                key = f"{output.folder}/{relative}" if output.folder else relative
+                try:
+                    self.client(output.storage_provider).upload_file(str(folder / relative), output.bucket, key)
+                except Exception as err:
+                    raise StorageError(f"cannot upload {relative} to s3://{output.bucket}/{key}: "
+                                       f"{_reason(err)}") from err
+                log(f"uploaded {relative} to s3://{output.bucket}/{key}")
+                uploaded.append(f"{output.bucket}/{key}")
+        return uploaded
+
+
+def safe_name(key: str) -> str:
+    """The base name of an object key, refusing names that are empty or could climb out of a folder."""
+    name = key.rsplit("/", 1)[-1]  # not PurePosixPath(key).name: it drops a trailing "/" or "/."
+    if name in ("", ".", "..") or "\x00" in name:
+        raise StorageError(f"the object key {key!r} has no usable file name")
+    return name
+
+
+def output_files(folder: Path) -> list[str]:
+    """Regular files under `folder` (relative POSIX paths); links are never followed nor uploaded, so a
+    script cannot make the supervisor read files outside its output folder."""
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [d for d in sorted(folders) if not os.path.islink(os.path.join(root, d))]
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                found.append(PurePosixPath(os.path.relpath(path, folder)).as_posix())
+    return found
+
+
+def passes(relative: str, output: StorageIO) -> bool:
+    """The output's filters: any prefix (of the relative path) and any suffix, when given."""
+    if output.prefix and not any(relative.startswith(p) for p in output.prefix):
+        return False
+    return not output.suffix or any(relative.endswith(s) for s in output.suffix)
+
+
+def _reason(err: Exception) -> str:
+    response = getattr(err, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+    return f"{type(err).__name__}: {err}"
