@@ -164,7 +164,7 @@ def image_config(layers: list[bytes], env: dict[str, str], cmd: list[str], workd
 def write_image(path: Path, layers: list[bytes], config: dict, fmt: str = "docker", gzip_layers: bool = False,
                 repo_tag: str = REPO_TAG) -> Path:
     """Write plain layer tars and a config as a `docker save` tarball; gzip_layers compresses the layer blobs."""
-    blobs = [gzip.compress(layer, mtime=0) if gzip_layers else layer for layer in layers]
+    blobs = [gzip.compress(layer, compresslevel=1, mtime=0) if gzip_layers else layer for layer in layers]
     config_bytes = json.dumps(config, sort_keys=True).encode()
     if fmt == "docker":
         files = _docker_files(blobs, config_bytes, repo_tag)

@@ -56,7 +56,7 @@ class Output:
             return nullcontext(_NoProgress())
         from tqdm import tqdm
 
-        return tqdm(total=total, desc=description, unit=unit, unit_scale=True, unit_divisor=1024,
+        return tqdm(total=total, desc=description, unit=unit, unit_scale=unit == "B", unit_divisor=1024,
                     file=self.stderr, leave=False, dynamic_ncols=True)
 
 

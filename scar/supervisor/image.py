@@ -59,7 +59,7 @@ _DIGEST = re.compile(r"^(sha256|sha384|sha512):([0-9a-f]{32,128})$")
 _ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm",
            "armv6l": "arm", "i386": "386", "i686": "386", "ppc64le": "ppc64le", "s390x": "s390x",
            "riscv64": "riscv64"}
-#: Folders the sandboxes mount over; Docker creates them when it creates a container, so do we.
+#: Folders the sandboxes mount over; Docker creates them (and WorkingDir) when it creates a container, so do we.
 MOUNTPOINTS = (("proc", 0o555), ("dev", 0o755), ("sys", 0o555), ("tmp", 0o1777))
 
 
@@ -393,7 +393,7 @@ def _extract_into(source: _Source, info: ImageInfo, final: Path) -> None:
         with _locked(partial):
             rootfs = partial / "rootfs"
             rootfs.mkdir()
-            _Extractor(rootfs, scratch=partial).extract(source, info.layers)
+            _Extractor(rootfs, scratch=partial).extract(source, info.layers, info.config.workdir)
             (partial / "config.json").write_text(json.dumps({"digest": info.digest, **asdict(info.config)}))
             (partial / _LOCK_NAME).unlink()
             os.chmod(partial, 0o755)
@@ -476,12 +476,12 @@ class _Extractor:
         self.as_root = os.geteuid() == 0
         self.dirs: dict[str, tarfile.TarInfo] = {}  # host path -> header whose metadata is applied at the end
 
-    def extract(self, source: _Source, layers: tuple[Layer, ...]) -> None:
+    def extract(self, source: _Source, layers: tuple[Layer, ...], workdir: str) -> None:
         for layer in layers:
             with source.open(layer.path) as stream:
                 self._layer(source, layer.path, stream)
         self._finish_dirs()
-        self._add_mountpoints()
+        self._add_mountpoints(workdir)
         os.chmod(self.root, 0o755)
 
     def _layer(self, source: _Source, name: str, stream: IO[bytes]) -> None:
@@ -580,7 +580,8 @@ class _Extractor:
             except FileNotFoundError:
                 if not create:
                     return None
-                os.mkdir(current, 0o755)
+                os.mkdir(current)
+                os.chmod(current, 0o755)  # whatever the umask
                 mode = stat.S_IFDIR
             if stat.S_ISLNK(mode):
                 hops += 1
@@ -682,12 +683,17 @@ class _Extractor:
                 continue
             self._metadata(path, self.dirs[path])
 
-    def _add_mountpoints(self) -> None:
+    def _add_mountpoints(self, workdir: str) -> None:
+        """What Docker adds when it creates a container: the mountpoints, and the working directory."""
         for name, mode in MOUNTPOINTS:
             path = os.path.join(self.root, name)
             if not os.path.lexists(path):
                 os.mkdir(path)
                 os.chmod(path, mode)
+        try:
+            self._resolve(_clean(workdir) or [], create=True)
+        except _Skip as error:
+            log.warning("cannot create the working directory %s: %s", workdir, error)
 
 
 def _clean(name: str) -> list[str] | None:

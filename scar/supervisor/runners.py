@@ -90,10 +90,13 @@ class SandboxRunner:
         return CONTAINER_WORKDIR.format(request_id=request_id)
 
     def run(self, spec: RunSpec) -> RunResult:
-        from .image import extract_image
-        from .sandbox import Bind, run_in_rootfs
+        from .image import ImageError, extract_image
+        from .sandbox import Bind, SandboxError, run_in_rootfs
 
-        image = extract_image(self._image_path(), self._cache_root)
+        try:
+            image = extract_image(self._image_path(), self._cache_root)
+        except ImageError as err:
+            raise RunnerError(f"cannot use the image: {err}") from None
         inside = self.container_workdir(spec.request_id, spec.workdir)
         argv = _script_argv(spec, inside) or [*image.config.entrypoint, *(spec.args or image.config.cmd)]
         if not argv:
@@ -102,8 +105,11 @@ class SandboxRunner:
         binds = [Bind(spec.workdir / "input", f"{inside}/input", False),
                  Bind(spec.workdir / "scripts", f"{inside}/scripts", False),
                  Bind(spec.workdir / "output", f"{inside}/output", True)]
-        result = run_in_rootfs(image.rootfs, argv, env, binds, image.config.workdir or "/tmp", spec.timeout,
-                               network=self._network, on_line=spec.on_line, prefer=self._prefer)
+        try:
+            result = run_in_rootfs(image.rootfs, argv, env, binds, image.config.workdir or "/tmp", spec.timeout,
+                                   network=self._network, on_line=spec.on_line, prefer=self._prefer)
+        except SandboxError as err:
+            raise RunnerError(str(err)) from None
         return RunResult(result, result.sandbox)
 
 

@@ -15,6 +15,7 @@ from scar.aws.invoke import (
     read_timeout,
 )
 from scar.aws.lambda_ import Lambda
+from scar.cli.launch import input_locations, launch
 from scar.cli.targets import Target, selected_functions
 from scar.errors import BadInputError, OperationFailed, ScarError
 
@@ -32,6 +33,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if local_only:
         raise BadInputError(f"command line: {', '.join(local_only)} only apply to local runs: add --local")
     target = selected_functions(ctx, several=False)[0]
+    locations = input_locations(args, target)
+    if locations:
+        return launch(args, ctx, target, locations)
+    launcher_only = [flag for flag, value in (("--prefix", args.prefix), ("--suffix", args.suffix),
+                                              ("--limit", args.limit), ("--dry-run", args.dry_run)) if value]
+    if launcher_only:
+        raise BadInputError(f"command line: {', '.join(launcher_only)} only apply when the function has an S3 "
+                            "input (or with -ib BUCKET/FOLDER)")
     spec = target.spec.lambda_ if target.spec else None
     asynchronous = args.asynchronous or bool(spec and spec.asynchronous)
     if asynchronous and args.output_file:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -87,6 +88,28 @@ def test_layers_follow_the_manifest_not_the_archive_order(tmp_path: Path) -> Non
     assert (root / "opt/overwritten.txt").read_text() == "layer 2\n"
 
 
+def test_layers_stored_as_links_in_the_tarball(tmp_path: Path) -> None:
+    """docker save stores a layer used twice once, and links to it."""
+    original = build(tmp_path)
+    linked = tmp_path / "linked.tar"
+    with tarfile.open(original) as source, tarfile.open(linked, "w") as target:
+        manifest = json.load(source.extractfile("manifest.json"))
+        first = manifest[0]["Layers"][0]
+        for member in source.getmembers():
+            if member.name != "manifest.json":
+                target.addfile(member, source.extractfile(member))
+        link = tarfile.TarInfo("again/layer.tar")
+        link.type, link.linkname = tarfile.SYMTYPE, f"../{first}"
+        target.addfile(link)
+        manifest[0]["Layers"].append("again/layer.tar")  # layer 1 once more, on top
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        target.addfile(info, io.BytesIO(data))
+    root = extract_image(linked, tmp_path / "cache").rootfs
+    assert (root / "opt/overwritten.txt").read_text() == "layer 1\n"
+
+
 def test_modes_and_owners_are_kept(tmp_path: Path) -> None:
     root = extract_image(build(tmp_path), tmp_path / "cache").rootfs
     modes = {name: stat.S_IMODE((root / name).lstat().st_mode) for name in
@@ -97,6 +120,12 @@ def test_modes_and_owners_are_kept(tmp_path: Path) -> None:
         assert (root / "var/mail").stat().st_gid == 8
         assert (root / "usr/local/bin/setgid-tool").stat().st_gid == 42
     assert int((root / "opt/old/new.txt").stat().st_mtime) == 1_700_000_000
+
+
+def test_missing_working_directory_is_created(tmp_path: Path) -> None:
+    root = extract_image(build(tmp_path, workdir="/srv/app"), tmp_path / "cache").rootfs
+    assert (root / "srv/app").is_dir()
+    assert stat.S_IMODE((root / "srv").stat().st_mode) == 0o755
 
 
 def test_gzip_compressed_tarball(tmp_path: Path) -> None:
