@@ -14,7 +14,9 @@ MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
 $(STAMP): requirements.txt requirements-test.txt setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt -e .
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	# a plain .pth editable install: no import hook to load at every start-up
+	$(BIN)/python -m pip install --quiet --no-deps --config-settings editable_mode=compat -e .
 	touch $(STAMP)
 
 $(MINISTACK_STAMP):

@@ -12,6 +12,7 @@ from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
 from scar.aws.s3_triggers import TriggerPlanner
+from scar.aws.secrets import SecretsPlanner
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
 from scar.config.specs import FunctionSpec, StorageIOSpec
 from scar.errors import ScarError
@@ -21,8 +22,9 @@ from scar.package.layer import LayerPackage
 DEPLOYMENT_KEY = "scar/{name}/function.zip"
 CODE_HASH_METADATA = "scar-code-sha256"
 #: Tags scar sets on its functions; `ls` and `rm` read them back.
-TAG_CREATED_BY, TAG_OWNER, TAG_IMAGE, TAG_SUPERVISOR, TAG_LAYER, TAG_DEPLOYMENT, TAG_INPUTS = (
-    "createdby", "owner", "scar:image", "scar:supervisor", "scar:layer", "scar:deployment", "scar:inputs")
+TAG_CREATED_BY, TAG_OWNER, TAG_IMAGE, TAG_SUPERVISOR, TAG_LAYER, TAG_DEPLOYMENT, TAG_INPUTS, TAG_CREDENTIALS = (
+    "createdby", "owner", "scar:image", "scar:supervisor", "scar:layer", "scar:deployment", "scar:inputs",
+    "scar:credentials")
 
 
 def own_s3(ios: list[StorageIOSpec]) -> list[StorageIOSpec]:
@@ -66,6 +68,7 @@ class FunctionArtifacts:
     package: FunctionPackage
     needs_bucket: bool
     tags: dict[str, str]
+    secrets: dict[str, dict[str, str]]  # storage credentials by provider reference, kept in SSM
 
 
 def desired_configuration(spec: FunctionSpec, layer_arn: str | None) -> dict[str, Any]:
@@ -111,10 +114,12 @@ def current_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
 class FunctionPlanner:
     """Builds the plan of one function from its spec, artifacts and what exists in its account."""
 
-    def __init__(self, lam: Lambda, logs: Logs, s3: Callable[[], S3], region: str, account: str) -> None:
+    def __init__(self, lam: Lambda, logs: Logs, s3: Callable[[], S3], ssm: Callable[[], Any], region: str,
+                 account: str) -> None:
         self.lam = lam
         self.logs = logs
         self.s3 = s3  # built only when a bucket is involved
+        self.ssm = ssm  # built only when there are credentials to keep
         self.region = region
         self.account = account
 
@@ -130,6 +135,8 @@ class FunctionPlanner:
             else None
         if triggers is not None:
             plan.steps.extend(triggers.bucket_steps([io.bucket for io in inputs + outputs]))
+        if artifacts.secrets or (remote or {}).get("Tags", {}).get(TAG_CREDENTIALS):
+            plan.steps.extend(SecretsPlanner(self.ssm()).steps(name, artifacts.secrets))
         plan.steps.append(self._log_group_step(spec))
         code = self._code_source(spec, artifacts, plan)
         if remote is None:

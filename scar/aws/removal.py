@@ -4,17 +4,26 @@ that no function uses any more."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from scar.aws.errors import error_code
-from scar.aws.function_deploy import TAG_CREATED_BY, TAG_DEPLOYMENT, TAG_INPUTS, TAG_LAYER, log_group_name
+from scar.aws.function_deploy import (
+    TAG_CREATED_BY,
+    TAG_CREDENTIALS,
+    TAG_DEPLOYMENT,
+    TAG_INPUTS,
+    TAG_LAYER,
+    log_group_name,
+)
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
 from scar.aws.s3_triggers import remove_triggers
+from scar.aws.secrets import remove_function_secrets
 from scar.errors import ScarError
 
 REMOVED, ABSENT, WOULD_REMOVE, KEPT = "removed", "already absent", "would be removed", "kept"
@@ -28,8 +37,8 @@ class Removal:
     error: str | None = None
 
 
-def remove_function(lam: Lambda, logs: Logs, s3: S3, name: str, deployment: str | None, layer: str,
-                    input_buckets: list[str], dry_run: bool) -> Removal:
+def remove_function(lam: Lambda, logs: Logs, s3: S3, ssm: Callable[[], Any], name: str, deployment: str | None,
+                    layer: str, input_buckets: list[str], has_secrets: bool, dry_run: bool) -> Removal:
     """Remove one function and what scar created for it. `deployment` (`bucket/key` of its package) and
     `input_buckets` come from the FDL when there is one; the function's tags say them too."""
     removal = Removal(name, layer=layer)
@@ -47,12 +56,16 @@ def remove_function(lam: Lambda, logs: Logs, s3: S3, name: str, deployment: str 
         removal.outcomes.append((f"log group {group}", WOULD_REMOVE if logs.get_group(group) else ABSENT))
         if deployment:
             removal.outcomes.append((f"deployment package s3://{deployment}", WOULD_REMOVE))
+        if tags.get(TAG_CREDENTIALS) or has_secrets:
+            removal.outcomes.append((f"credentials /scar/{name}/storage/*", WOULD_REMOVE))
         return removal
     if buckets:  # first, so that S3 never points at a function that is gone
         arn = (remote or {}).get("Configuration", {}).get("FunctionArn", "")
         removal.outcomes.extend(remove_triggers(s3, name, arn, buckets))
     removal.outcomes.append((f"function {name}", REMOVED if lam.delete_function(name) else ABSENT))
     removal.outcomes.append((f"log group {group}", REMOVED if logs.delete_group(group) else ABSENT))
+    if tags.get(TAG_CREDENTIALS) or has_secrets:
+        removal.outcomes.extend(remove_function_secrets(ssm(), name))
     if deployment:
         removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3.client, deployment)))
     return removal

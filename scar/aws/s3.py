@@ -51,6 +51,7 @@ class S3Object:
     key: str
     size: int
     last_modified: datetime
+    etag: str | None = None
 
 
 class S3:
@@ -94,7 +95,7 @@ class S3:
             for page in paginator.paginate(Bucket=location.bucket, Prefix=location.key_prefix):
                 for item in page.get("Contents", ()):
                     if not item["Key"].endswith("/"):
-                        yield S3Object(item["Key"], item["Size"], item["LastModified"])
+                        yield S3Object(item["Key"], item["Size"], item["LastModified"], item.get("ETag"))
         except ClientError as err:
             if error_code(err) == "NoSuchBucket":
                 raise AwsError(f"bucket {location.bucket!r} does not exist") from None
@@ -116,4 +117,4 @@ class S3:
             if error_code(err) in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return S3Object(key, head["ContentLength"], head["LastModified"])
+        return S3Object(key, head["ContentLength"], head["LastModified"], head.get("ETag"))

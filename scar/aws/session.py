@@ -12,8 +12,10 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 
+from scar.config.regions import shared_loader
 from scar.errors import BadInputError
 
 DEFAULT_MAX_ATTEMPTS = 5
@@ -31,7 +33,10 @@ class AwsSession:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         try:
-            self._session = boto3.session.Session(profile_name=profile or None, region_name=region)
+            core = botocore.session.Session(profile=profile or None)
+            core.register_component("data_loader", shared_loader())
+            self._session = boto3.session.Session(botocore_session=core, region_name=region)
+            core.get_scoped_config()  # an unknown profile fails here, not at the first call
         except botocore.exceptions.ProfileNotFound:
             raise BadInputError(f"the AWS profile {profile!r} is not defined in ~/.aws/config or "
                                 "~/.aws/credentials") from None

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
-import traceback
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from scar.cli.output import Output
 from scar.cli.parser import build_parser
 from scar.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, ScarError
 
+TYPE_CHECKING = False  # no `typing` import at start-up
 if TYPE_CHECKING:
     from scar.aws.session import AwsSession
     from scar.config.loader import Settings
 
 
-@dataclass
 class Context:
     """What a command handler gets besides its arguments."""
 
-    args: argparse.Namespace
-    output: Output
-    _settings: Settings | None = field(default=None, repr=False)
+    def __init__(self, args: argparse.Namespace, output: Output) -> None:
+        self.args = args
+        self.output = output
+        self._settings: Settings | None = None
 
     def settings(self, deploying: bool = False) -> Settings:
         """The validated configuration (loaded once, on first use); `deploying` also requires a role."""
@@ -52,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else EXIT_FAILED
     output = Output(json_mode=args.json, verbose=args.verbose, progress=not args.no_progress)
     if args.debug:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
@@ -89,4 +88,6 @@ def _from_botocore(err: Exception) -> ScarError | None:
 
 def _debug_traceback(args: argparse.Namespace) -> None:
     if args.debug:
+        import traceback
+
         traceback.print_exc(file=sys.stderr)

@@ -3,11 +3,12 @@ progress on stderr, progress bars only on a terminal."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing itself costs start-up time: `scar --help` must stay fast
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any, TextIO
 
 
 class Output:
@@ -36,6 +37,8 @@ class Output:
     def result(self, document: Any, text: str | None) -> None:
         """The command's result: `document` as JSON with -j, otherwise `text` (if any)."""
         if self.json_mode:
+            import json
+
             json.dump(document, self.stdout, indent=2, default=str)
             self.stdout.write("\n")
             self.document_printed = True
@@ -50,10 +53,11 @@ class Output:
         if self.json_mode and not self.document_printed:
             self.result({"Error": {"Type": kind, "Message": message, "ExitCode": exit_code}}, None)
 
-    def progress(self, total: int | None, description: str, unit: str = "B") -> AbstractContextManager[Any]:
-        """A progress bar on stderr when it is a terminal (and --no-progress is not given)."""
+    def progress(self, total: int | None, description: str, unit: str = "B") -> Any:
+        """A progress bar on stderr when it is a terminal (and --no-progress is not given), as a context
+        manager whose value has `update(n)`."""
         if not self.progress_enabled:
-            return nullcontext(_NoProgress())
+            return _NoProgress()
         from tqdm import tqdm
 
         return tqdm(total=total, desc=description, unit=unit, unit_scale=unit == "B", unit_divisor=1024,
@@ -61,8 +65,16 @@ class Output:
 
 
 class _NoProgress:
+    """Progress goes nowhere when there is no terminal."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def update(self, amount: float = 1) -> None:
-        """Progress goes nowhere when there is no terminal."""
+        return None
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

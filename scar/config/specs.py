@@ -5,13 +5,13 @@ Field rules follow current AWS limits. Keys are the FDL's (and the original SCAR
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES, UDOCKER_ENGINE_URL
+from scar.config.regions import known_regions
 from scar.config.schema import (
     at_least,
     each,
@@ -46,19 +46,7 @@ def _strip_slashes(value: str) -> str:
 
 
 def _known_region(value: str) -> str | None:
-    return None if value in _regions() else "must be an AWS region (for example us-east-1, eu-west-1)"
-
-
-@functools.lru_cache(maxsize=1)
-def _regions() -> frozenset[str]:
-    import botocore.session  # only validation needs botocore's region list
-
-    session = botocore.session.get_session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("lambda", partition)
-    )
+    return None if value in known_regions() else "must be an AWS region (for example us-east-1, eu-west-1)"
 
 
 def _storage_path(value: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
 from scar.errors import BadInputError, OperationFailed
-from scar.package.function_config import function_config
+from scar.package.function_config import function_config, secret_values
 from scar.supervisor import response
 from scar.supervisor.config import FunctionConfig
 from scar.supervisor.events import Invocation, parse_event
@@ -56,7 +56,7 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
         raise BadInputError(f"{job.name}: a local run needs the image as a file: set container.image_file in the "
                             "FDL or pass -if IMAGE.tar (a `docker save` tarball)")
     runner = SandboxRunner(config, lambda: Path(image), cache_dir(), network=network, prefer=sandbox)
-    supervisor = Supervisor(config, runner, Storage(config), output_dir)
+    supervisor = Supervisor(config, runner, Storage(config, _local_credentials(job)), output_dir)
     invocation = _invocation(input_path, script, args, job.region)
     timeout = job.spec.lambda_.timeout if job.spec else 300
     request = response.RequestInfo(str(uuid.uuid4()), "local", job.name)
@@ -67,6 +67,12 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
         raise OperationFailed(f"{job.name}: {err}") from None
     seconds = time.monotonic() - started
     return _result(answer, supervisor.last_runner, seconds)
+
+
+def _local_credentials(job: LocalRun):  # type: ignore[no-untyped-def]
+    """A local run reads storage credentials straight from the FDL (nothing is deployed)."""
+    secrets = secret_values(job.spec, job.providers) if job.spec else {}
+    return lambda reference: secrets.get(reference, {})
 
 
 def _config(job: LocalRun) -> FunctionConfig:

@@ -40,6 +40,8 @@ def function_config(spec: FunctionSpec, scar_version: str, *, providers: Storage
         "input": [_io(io) for io in lam.input],
         "output": [_io(io) for io in lam.output],
         "storage_providers": _public_providers(providers, [io.storage_provider for io in ios]),
+        "credentials": {reference: secret_parameter(spec.name, reference)
+                        for reference in secret_values(spec, providers)},
         "log_level": lam.log_level,
         "execution_mode": lam.execution_mode,
         "runner": lam.supervisor.runner,
@@ -50,6 +52,29 @@ def function_config(spec: FunctionSpec, scar_version: str, *, providers: Storage
 def _io(io: StorageIOSpec) -> dict[str, Any]:
     return {"storage_provider": io.storage_provider, "path": io.path, "suffix": list(io.suffix),
             "prefix": list(io.prefix)}
+
+
+SECRET_PARAMETER = "/scar/{function}/storage/{reference}"
+
+
+def secret_parameter(function: str, reference: str) -> str:
+    """The SSM parameter (SecureString) that holds a storage provider's credentials for a function."""
+    return SECRET_PARAMETER.format(function=function, reference=reference)
+
+
+def secret_values(spec: FunctionSpec, providers: StorageProvidersSpec) -> dict[str, dict[str, str]]:
+    """The secret settings (keys, tokens) of each provider the function's inputs and outputs name."""
+    found: dict[str, dict[str, str]] = {}
+    for reference in sorted({io.storage_provider for io in [*spec.lambda_.input, *spec.lambda_.output]}):
+        kind, _, ident = reference.partition(".")
+        provider = getattr(providers, kind, {}).get(ident) if ident else None
+        if provider is None:
+            continue
+        values = {f.name: getattr(provider, f.name) for f in dataclasses.fields(provider)
+                  if f.metadata.get("secret") and getattr(provider, f.name)}
+        if values:
+            found[reference] = values
+    return found
 
 
 def _public_providers(providers: StorageProvidersSpec, references: list[str]) -> dict[str, dict[str, Any]]:

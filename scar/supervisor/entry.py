@@ -9,7 +9,7 @@ from typing import Any
 from . import response
 from .config import ConfigurationError, FunctionConfig, load_config
 from .runners import DirectRunner, Runner, RunnerError, SandboxRunner, UdockerRunner, image_file_path
-from .storage import Storage
+from .storage import Storage, ssm_credentials
 from .supervisor import Supervisor, configure_logging, log, remaining_deadline
 
 _warm: Supervisor | None = None  # reused by warm invocations of the same sandbox
@@ -17,7 +17,7 @@ _warm: Supervisor | None = None  # reused by warm invocations of the same sandbo
 
 def build_supervisor(config: FunctionConfig, runner: str | None = None, cache: Path | None = None,
                      output_dir: Path | None = None) -> Supervisor:
-    storage = Storage(config)
+    storage = Storage(config, ssm_credentials(config.extra.get("credentials") or {}))
     cache = cache or Path(tempfile.gettempdir()) / "scar-cache"
     return Supervisor(config, make_runner(config, storage, runner or config.runner, cache), storage, output_dir)
 

@@ -15,6 +15,31 @@ class StorageError(Exception):
     """A download or upload failed, or an input or output cannot be used."""
 
 
+def ssm_credentials(parameters: dict[str, str]) -> Callable[[str], dict[str, str]]:
+    """Credentials of a provider reference, read on first use from the SSM SecureString named in the
+    function's configuration (the package only holds the name), with the function's own role."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def read(reference: str) -> dict[str, str]:
+        name = parameters.get(reference)
+        if not name:
+            return {}
+        if reference not in cache:
+            import json
+
+            import boto3
+
+            try:
+                value = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+                cache[reference] = json.loads(value)
+            except Exception as err:
+                raise StorageError(f"cannot read the credentials of {reference} from {name}: {_reason(err)}") \
+                    from err
+        return cache[reference]
+
+    return read
+
+
 class Storage:
     """One boto3 S3 client per provider reference (`s3`, `s3.ID`, `minio.ID`), built on first use."""
 

@@ -16,6 +16,7 @@ from scar.aws.deploy import CREATE, DeployFailed, Journal, Plan, Step
 from scar.aws.function_deploy import (
     DEPLOYMENT_KEY,
     TAG_CREATED_BY,
+    TAG_CREDENTIALS,
     TAG_DEPLOYMENT,
     TAG_IMAGE,
     TAG_INPUTS,
@@ -36,7 +37,7 @@ from scar.cli.output import table
 from scar.cli.role_help import role_help
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
 from scar.errors import BadInputError, ConfigError, OperationFailed, ScarError
-from scar.package.function_config import function_config
+from scar.package.function_config import function_config, secret_values
 from scar.package.function_zip import build_function_zip, check_sizes
 from scar.package.layer import LayerPackage, build_supervisor_layer
 from scar.package.udocker_engine import default_cache_dir, obtain_engine
@@ -147,6 +148,7 @@ def _prepare(region: _Region, layer_package: LayerPackage, providers: StoragePro
 def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
                providers: StorageProvidersSpec) -> FunctionArtifacts:
     package = build_function_zip(spec, function_config(spec, __version__, providers=providers))
+    secrets = secret_values(spec, providers)
     deployment = spec.lambda_.deployment
     needs_bucket = check_sizes(package, layer_package.unzipped_size, deployment.max_payload_size,
                                bucket=deployment.bucket)
@@ -158,7 +160,9 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
         tags[TAG_INPUTS] = " ".join(inputs)[:256]  # tag values allow no commas
     if needs_bucket:
         tags[TAG_DEPLOYMENT] = f"{deployment.bucket}/{DEPLOYMENT_KEY.format(name=spec.name)}"
-    return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v})
+    if secrets:
+        tags[TAG_CREDENTIALS] = "ssm"
+    return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets)
 
 
 def _file_name(path: Path | None) -> str:
@@ -168,7 +172,8 @@ def _file_name(path: Path | None) -> str:
 def _planner(region: _Region) -> FunctionPlanner:
     session = region.session
     return FunctionPlanner(Lambda(session.client("lambda")), Logs(session.client("logs")),
-                           lambda: S3(session.client("s3")), session.region, region.account)
+                           lambda: S3(session.client("s3")), lambda: session.client("ssm"), session.region,
+                           region.account)
 
 
 def _plan(planner: FunctionPlanner, deployment: _Deployment, layer: LayerState) -> tuple[Plan | None, str | None]:

@@ -17,7 +17,9 @@ from scar.aws.s3 import S3
 from scar.cli.output import table
 from scar.cli.targets import Target, selected_functions
 from scar.config.defaults import default_config
+from scar.config.specs import StorageProvidersSpec
 from scar.errors import BadInputError, OperationFailed, ScarError
+from scar.package.function_config import secret_values
 
 if TYPE_CHECKING:
     from scar.aws.session import AwsSession
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     layer_rows: list[tuple[str, str]] = []
     for (region, profile), members in groups.items():
         session = ctx.aws(region, profile, concurrency=MAX_PARALLEL * 2)
-        done = _remove_group(session, members, args.dry_run)
+        done = _remove_group(session, members, ctx.settings().storage_providers, args.dry_run)
         removals.extend(done)
         if not args.dry_run:
             layer_rows.extend(_clean_layers(session, {r.layer for r in done if r.layer and not r.error}))
@@ -74,21 +76,24 @@ def _confirm(ctx: Context, names: list[str]) -> None:
         raise BadInputError("nothing removed")
 
 
-def _remove_group(session: AwsSession, members: list[Target], dry_run: bool) -> list[Removal]:
+def _remove_group(session: AwsSession, members: list[Target], providers: StorageProvidersSpec,
+                  dry_run: bool) -> list[Removal]:
     lam = Lambda(session.client("lambda"))
     logs = Logs(session.client("logs"))
     s3 = S3(session.client("s3"))
     default_layer = default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
 
     def remove(target: Target) -> Removal:
-        layer, deployment, inputs = default_layer, None, []
+        layer, deployment, inputs, secrets = default_layer, None, [], False
         if target.spec is not None:
             layer = target.spec.lambda_.supervisor.layer_name
             bucket = target.spec.lambda_.deployment.bucket
             deployment = f"{bucket}/{DEPLOYMENT_KEY.format(name=target.name)}" if bucket else None
             inputs = [io.bucket for io in own_s3(target.spec.lambda_.input)]
+            secrets = bool(secret_values(target.spec, providers))
         try:
-            return remove_function(lam, logs, s3, target.name, deployment, layer, inputs, dry_run)
+            return remove_function(lam, logs, s3, lambda: session.client("ssm"), target.name, deployment, layer,
+                                   inputs, secrets, dry_run)
         except ScarError as err:
             return Removal(target.name, error=err.message)
         except Exception as err:  # noqa: BLE001 - one function's failure must not stop the others

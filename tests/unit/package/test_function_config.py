@@ -31,6 +31,7 @@ def test_content(load_fdl):
             "minio": {"store": {"endpoint": "https://minio.example.org", "verify": False, "region": "us-east-1"}},
             "s3": {"archive": {"region": "eu-west-1"}},
         },
+        "credentials": {"minio.store": "/scar/fn1/storage/minio.store", "s3.archive": "/scar/fn1/storage/s3.archive"},
         "log_level": "INFO",
         "execution_mode": "lambda",
         "runner": "udocker",
