@@ -51,13 +51,16 @@ class MicroburstUnavailable(RuntimeError):
 
 def find_microburst(executable: str | None = None) -> str:
     """`executable`, else $MICROBURST, else `.venv-microburst/bin/microburst`, else `microburst` on PATH."""
-    candidates = [executable, os.environ.get("MICROBURST"), str(DEFAULT_VENV / "bin" / "microburst"), "microburst"]
+    explicit = executable or os.environ.get("MICROBURST")
+    candidates = [explicit] if explicit else [str(DEFAULT_VENV / "bin" / "microburst"), "microburst"]
     for candidate in candidates:
-        if candidate and (found := shutil.which(candidate)):
+        if found := shutil.which(candidate):
             return found
+    where = f"{explicit!r} is not an executable" if explicit else "it is not in .venv-microburst nor on PATH"
     raise MicroburstUnavailable(
-        "microburst was not found: run `make bench-lifecycle` (it installs it into .venv-microburst), or install "
-        "it into a virtualenv of its own (`pip install microburst`) and set MICROBURST=/path/to/bin/microburst")
+        f"microburst was not found ({where}): run `make bench-lifecycle` (it installs it into .venv-microburst), "
+        "or install it into a virtualenv of its own (`pip install microburst`) and set "
+        "MICROBURST=/path/to/bin/microburst")
 
 
 class Microburst:

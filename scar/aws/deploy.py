@@ -77,7 +77,7 @@ class Plan:
                 if leftovers:
                     message += "rollback incomplete, left behind: " + "; ".join(leftovers)
                 else:
-                    message += "everything this run changed was rolled back"
+                    message += "rolled back (what this run created was removed, changed configuration restored)"
                 raise DeployFailed(message) from err
         return journal
 

@@ -130,11 +130,11 @@ class FunctionPlanner:
             raise ScarError(f"{name}: a Lambda function with this name exists and was not created by scar; "
                             "choose another name (scar never changes functions it did not create)")
         plan = Plan(name)
-        inputs, outputs = own_s3(spec.lambda_.input), own_s3(spec.lambda_.output)
-        triggers = TriggerPlanner(self.s3(), self.lam.client, self.region, self.account) if inputs or outputs \
-            else None
-        if triggers is not None:
-            plan.steps.extend(triggers.bucket_steps([io.bucket for io in inputs + outputs]))
+        inputs = own_s3(spec.lambda_.input)
+        old_inputs = set((remote or {}).get("Tags", {}).get(TAG_INPUTS, "").split())
+        stale_inputs = sorted(old_inputs - {io.bucket for io in inputs})
+        triggers = TriggerPlanner(self.s3(), self.lam.client, self.region, self.account) \
+            if inputs or stale_inputs else None
         if artifacts.secrets or (remote or {}).get("Tags", {}).get(TAG_CREDENTIALS):
             plan.steps.extend(SecretsPlanner(self.ssm()).steps(name, artifacts.secrets))
         plan.steps.append(self._log_group_step(spec))
@@ -143,8 +143,9 @@ class FunctionPlanner:
             plan.steps.append(self._create_step(spec, artifacts, layer, code))
         else:
             plan.steps.extend(self._update_steps(spec, artifacts, layer, code, remote))
-        if triggers is not None and inputs:
+        if triggers is not None:
             plan.steps.extend(triggers.trigger_steps(name, inputs, function_exists=remote is not None))
+            plan.steps.extend(triggers.unwire_steps(name, stale_inputs))
         return plan
 
     # -- log group -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """S3 input wiring: the buckets, the permission S3 needs to invoke a function, and the bucket's
 notification rules, merged into (and later removed from) whatever else the bucket already notifies.
 
-Rules scar owns carry an Id starting with `scar-<function>-`; everything else on the bucket is kept as it
+Rules scar owns carry the Id `scar-<function>-<12 hex digits>`; everything else on the bucket is kept as it
 is. No "folder marker" object is ever written (it would fire the function once for nothing).
 """
 
@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scar.aws.deploy import CREATE, UNCHANGED, UPDATE, Journal, Step
+from scar.aws.deploy import CREATE, DELETE, UNCHANGED, UPDATE, Journal, Step
 from scar.aws.errors import error_code
 from scar.aws.s3 import S3
 from scar.config.specs import StorageIOSpec
@@ -52,6 +53,11 @@ def rules_for(io: StorageIOSpec) -> list[Rule]:
 def rule_id(function: str, rule: Rule) -> str:
     digest = hashlib.sha256(f"{rule.prefix}\0{rule.suffix}".encode()).hexdigest()[:12]
     return f"scar-{function}-{digest}"
+
+
+def owned_by(entry: dict[str, Any], function: str) -> bool:
+    """Whether a notification rule is one scar made for `function` (`img` never claims `img-fn`'s rules)."""
+    return re.fullmatch(f"scar-{re.escape(function)}-[0-9a-f]{{12}}", str(entry.get("Id", ""))) is not None
 
 
 def statement_id(bucket: str) -> str:
@@ -93,8 +99,7 @@ def merged_notifications(existing: dict[str, Any], function: str, arn: str, rule
                          bucket: str) -> dict[str, Any]:
     """`existing` with this function's rules replaced by `rules`; raises when one overlaps another owner's."""
     merged = copy.deepcopy(existing)
-    ours = f"scar-{function}-"
-    others = [e for e in merged.get("LambdaFunctionConfigurations", []) if not e.get("Id", "").startswith(ours)]
+    others = [e for e in merged.get("LambdaFunctionConfigurations", []) if not owned_by(e, function)]
     for kind in _CONFIG_KINDS:
         for entry in (others if kind == "LambdaFunctionConfigurations" else merged.get(kind, [])):
             if not _creates_objects(entry):
@@ -114,7 +119,7 @@ def without_function(existing: dict[str, Any], function: str, arn: str) -> dict[
     merged = copy.deepcopy(existing)
     merged["LambdaFunctionConfigurations"] = [
         e for e in merged.get("LambdaFunctionConfigurations", [])
-        if not e.get("Id", "").startswith(f"scar-{function}-") and e.get("LambdaFunctionArn") != arn]
+        if not owned_by(e, function) and e.get("LambdaFunctionArn") != arn]
     return merged
 
 
@@ -162,6 +167,18 @@ class TriggerPlanner:
         for bucket, rules in by_bucket.items():
             steps.append(self._permission_step(function, bucket, function_exists))
             steps.append(self._notification_step(function, arn, bucket, rules))
+        return steps
+
+    def unwire_steps(self, function: str, buckets: list[str]) -> list[Step]:
+        """Steps that take the function off buckets that are no longer its inputs."""
+        arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{function}"
+        steps = []
+        for bucket in buckets:
+            def unwire(journal: Journal, bucket: str = bucket) -> None:
+                remove_triggers(self.s3, function, arn, [bucket])
+                self._remove_permission(function, statement_id(bucket))
+
+            steps.append(Step(f"notification s3://{bucket} → {function}", DELETE, "no longer an input", unwire))
         return steps
 
     def _permission_step(self, function: str, bucket: str, function_exists: bool) -> Step:
@@ -213,8 +230,7 @@ class TriggerPlanner:
                 _put(self.s3, bucket, merged_notifications(before, function, arn, rules, bucket))
             journal.record(resource, lambda: self._restore(function, arn, bucket))
 
-        ours = [e for e in existing.get("LambdaFunctionConfigurations", []) if e.get("Id", "").startswith(
-            f"scar-{function}-")]
+        ours = [e for e in existing.get("LambdaFunctionConfigurations", []) if owned_by(e, function)]
         return Step(resource, UPDATE if ours else CREATE, f"object created in {detail}", put)
 
 

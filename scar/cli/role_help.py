@@ -15,7 +15,6 @@ PERMISSIONS_POLICY = {
         {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/*"},
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::*/*"},
-        {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": "arn:aws:ssm:*:*:parameter/scar/*"},
         {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
          "Condition": {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}},
@@ -27,8 +26,8 @@ def role_help() -> str:
     return (
         "Your functions need an IAM role. Create one (IAM console, or `aws iam create-role`) with this trust\n"
         f"policy:\n{json.dumps(TRUST_POLICY, indent=2)}\n"
-        "and these permissions (logs for CloudWatch; S3 for inputs and outputs; invoke for workflows; SSM and\n"
-        "KMS for the storage credentials scar keeps as SecureStrings):\n"
+        "and these permissions (logs for CloudWatch; S3 for inputs and outputs; SSM and KMS for the storage\n"
+        "credentials scar keeps as SecureStrings):\n"
         f"{json.dumps(PERMISSIONS_POLICY, indent=2)}\n"
         "then set its ARN as aws.iam.role in scar.cfg, as iam.role in the FDL, or pass -r ARN."
     )

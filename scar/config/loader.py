@@ -181,12 +181,26 @@ class _Loader:
                 tree.merge({"lambda": {"name": name}}, lambda p: flag_origin(NAME_FLAG[1]))
             self._top_layers(tree, overrides if selected == index else FunctionOverrides())
             self._build_function(tree, base, str(file))
+        self._check_cycles(file)
         names = [f.name for f in self.functions if f.name]
         for duplicate in sorted({n for n in names if names.count(n) > 1}):
             self._problems.append(f"{file}: functions.aws: the name {duplicate!r} is used by more than one function")
         if name is None or selected is None:
             self._load_oscar(file, oscar_entries, origin_at)
         self._load_storage(data.get("storage_providers"), origin_at, str(file))
+
+    def _check_cycles(self, file: Path) -> None:
+        """Refuse workflows whose outputs feed back into their own inputs (they would run forever)."""
+        feeds = {f.name: {g.name for g in self.functions if g.name != f.name and _feeds(f, g)}
+                 for f in self.functions}
+        reported: set[frozenset[str]] = set()
+        for start in feeds:
+            cycle = _cycle_from(start, feeds)
+            if cycle and frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                self._problems.append(f"{file}: functions.aws: the outputs and inputs form a loop: "
+                                      f"{' → '.join([*cycle, cycle[0]])} (each result would trigger the next "
+                                      "function forever)")
 
     def _select(
         self,
@@ -311,6 +325,27 @@ def _drop_replaced_image(tree: Tree, overrides: FunctionOverrides) -> None:
                 container.pop(other[-1], None)
             for path in [p for p in tree.origins if p[: len(other)] == other]:
                 del tree.origins[path]
+
+
+def _feeds(producer: FunctionSpec, consumer: FunctionSpec) -> bool:
+    return any(out.storage_provider == inp.storage_provider and
+               (out.path == inp.path or out.path.startswith(inp.path + "/"))
+               for out in producer.lambda_.output for inp in consumer.lambda_.input)
+
+
+def _cycle_from(start: str, feeds: dict[str, set[str]]) -> list[str] | None:
+    """A path start → ... → start, if there is one (depth-first)."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for following in sorted(feeds.get(node, ())):
+            if following == start:
+                return path
+            if following not in seen:
+                seen.add(following)
+                stack.append((following, [*path, following]))
+    return None
 
 
 def _entry_name(entry: Mapping[str, Any]) -> Any:

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .config import FunctionConfig
 from .process import ProcessResult, run_process
@@ -85,6 +85,7 @@ class SandboxRunner:
         self._cache_root = cache_root
         self._network = network
         self._prefer = prefer
+        self._image: Any = None  # the extracted image, kept for the warm invocations that follow
 
     def container_workdir(self, request_id: str, workdir: Path) -> str:
         return CONTAINER_WORKDIR.format(request_id=request_id)
@@ -93,10 +94,12 @@ class SandboxRunner:
         from .image import ImageError, extract_image
         from .sandbox import Bind, SandboxError, run_in_rootfs
 
-        try:
-            image = extract_image(self._image_path(), self._cache_root)
-        except ImageError as err:
-            raise RunnerError(f"cannot use the image: {err}") from None
+        if self._image is None:
+            try:
+                self._image = extract_image(self._image_path(), self._cache_root)
+            except ImageError as err:
+                raise RunnerError(f"cannot use the image: {err}") from None
+        image = self._image
         inside = self.container_workdir(spec.request_id, spec.workdir)
         argv = _script_argv(spec, inside) or [*image.config.entrypoint, *(spec.args or image.config.cmd)]
         if not argv:

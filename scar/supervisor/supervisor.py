@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import shutil
 import tempfile
@@ -18,6 +19,15 @@ from .runners import Runner, RunnerError, RunSpec
 from .storage import Storage, StorageError, output_files, safe_name
 
 log = logging.getLogger("scar.supervisor")
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class _RequestIdFilter(logging.Filter):
+    """Every line names its invocation, so `scar log -ri ID` finds all of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        return True
 MAX_EVENT_VARIABLE = 64 * 1024  # EVENT is passed to the container only when it is this small
 
 
@@ -60,6 +70,7 @@ class Supervisor:
         return response.success(request, b"".join(outputs))
 
     def _run(self, invocation: Invocation, request: response.RequestInfo, deadline: float | None) -> Outcome:
+        _request_id.set(request.request_id)
         workdir = Path(tempfile.mkdtemp(prefix=f"scar-{_safe(request.request_id)}-"))
         try:
             for name in ("input", "output", "scripts"):
@@ -180,7 +191,8 @@ def _safe(text: str) -> str:
 def configure_logging(level: str) -> None:
     """One concise line per step on stderr (CloudWatch in Lambda)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.addFilter(_RequestIdFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(request_id)s %(message)s"))
     log.handlers[:] = [handler]
     log.propagate = False
     log.setLevel(getattr(logging, level.upper(), logging.INFO))

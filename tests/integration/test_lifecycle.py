@@ -128,8 +128,9 @@ def test_init_json_is_one_document(scar, aws, two):
     document = json.loads(scar("init", "-f", two, "-j").stdout)
     assert sorted((f["Name"], f["Result"]) for f in document["Functions"]) == [
         ("fn-one", "created"), ("fn-two", "created")]
+    assert [(s["Resource"], s["Action"]) for s in document["Shared"]] == [("layer faas-supervisor", "create")]
     actions = {s["Resource"]: s["Action"] for s in document["Functions"][0]["Steps"]}
-    assert actions["layer faas-supervisor"] == "create"
+    assert actions["function fn-one"] == "create"
 
 
 def test_failure_mid_deploy_leaves_nothing_behind(scar, aws, tmp_path):

@@ -172,3 +172,79 @@ def test_output_inside_its_own_input_is_refused(scar, aws, tmp_path):
     assert result.code == 2
     assert ("functions.aws[0].lambda.output[0].path: 'loop-bucket/in/results' is inside the input folder "
             "'loop-bucket/in' (input[0]): every result would trigger the function again") in result.stderr
+
+
+def test_function_names_that_prefix_each_other_keep_their_own_rules(scar, aws, tmp_path):
+    path = fdl(tmp_path, """
+        functions:
+          aws:
+          - lambda: {name: img, container: {image: busybox}, input: [{storage_provider: s3, path: shared-bucket/a}]}
+          - lambda: {name: img-fn, container: {image: busybox}, input: [{storage_provider: s3, path: shared-bucket/b}]}
+        """)
+    assert scar("init", "-f", path).code == 0
+    owners = sorted(r["LambdaFunctionArn"].rsplit(":", 1)[-1] for r in lambda_rules(aws, "shared-bucket"))
+    assert owners == ["img", "img-fn"]
+    assert scar("rm", "-n", "img").code == 0
+    assert [r["LambdaFunctionArn"].rsplit(":", 1)[-1] for r in lambda_rules(aws, "shared-bucket")] == ["img-fn"]
+
+
+def test_moving_an_input_unwires_the_old_bucket(scar, aws, tmp_path):
+    path = fdl(tmp_path, SIMPLE)
+    assert scar("init", "-f", path).code == 0
+    path.write_text(path.read_text().replace("media-bucket/input", "other-media-bucket/input"))
+    result = scar("init", "-f", path)
+    assert result.code == 0, result.stderr
+    assert "notification s3://media-bucket → img-fn" in result.stdout and "no longer an input" in result.stdout
+    assert lambda_rules(aws, "media-bucket") == []
+    assert len(lambda_rules(aws, "other-media-bucket")) == 1
+    statements = json.loads(aws("lambda").get_policy(FunctionName="img-fn")["Policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["scar-s3-other-media-bucket"]
+
+
+def test_a_failed_function_does_not_take_a_shared_bucket_with_it(scar, aws, tmp_path):
+    bad_layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:missing:1"
+    path = fdl(tmp_path, f"""
+        functions:
+          aws:
+          - lambda: {{name: good-fn, container: {{image: busybox}},
+                     input: [{{storage_provider: s3, path: common-bucket/good}}]}}
+          - lambda: {{name: bad-fn, layers: ["{bad_layer}"], container: {{image: busybox}},
+                     input: [{{storage_provider: s3, path: common-bucket/bad}}]}}
+        """)
+    result = scar("init", "-f", path)
+    assert result.code == 1
+    assert "(shared)" in result.stdout
+    assert aws("s3").head_bucket(Bucket="common-bucket")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert [r["LambdaFunctionArn"].rsplit(":", 1)[-1] for r in lambda_rules(aws, "common-bucket")] == ["good-fn"]
+
+
+def test_a_failed_deploy_removes_the_bucket_it_created(scar, aws, tmp_path):
+    bad_layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:missing:1"
+    path = fdl(tmp_path, f"""
+        functions:
+          aws:
+          - lambda: {{name: bad-fn, layers: ["{bad_layer}"], container: {{image: busybox}},
+                     input: [{{storage_provider: s3, path: lonely-bucket/in}}]}}
+        """)
+    assert scar("init", "-f", path).code == 1
+    assert "lonely-bucket" not in [b["Name"] for b in aws("s3").list_buckets()["Buckets"]]
+
+
+def test_a_cycle_between_functions_is_refused(scar, aws, tmp_path):
+    path = fdl(tmp_path, """
+        functions:
+          aws:
+          - lambda:
+              name: ping
+              container: {image: busybox}
+              input: [{storage_provider: s3, path: loop-bucket/a}]
+              output: [{storage_provider: s3, path: loop-bucket/b}]
+          - lambda:
+              name: pong
+              container: {image: busybox}
+              input: [{storage_provider: s3, path: loop-bucket/b}]
+              output: [{storage_provider: s3, path: loop-bucket/a/again}]
+        """)
+    result = scar("init", "-f", path)
+    assert result.code == 2
+    assert "functions.aws: the outputs and inputs form a loop: ping → pong → ping" in result.stderr

@@ -33,6 +33,7 @@ from scar.aws.identity import caller_identity
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
+from scar.aws.s3_triggers import TriggerPlanner
 from scar.cli.output import table
 from scar.cli.role_help import role_help
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
@@ -66,9 +67,9 @@ class _Region:
     session: AwsSession
     layer_name: str
     deployments: list[_Deployment] = field(default_factory=list)
-    layer_step: Step | None = None
     layer: LayerState | None = None
-    layer_journal: Journal | None = None
+    shared: list[Step] = field(default_factory=list)  # the layer and the buckets the functions share
+    shared_journal: Journal | None = None
     account: str = ""
 
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         _report(ctx, regions, dry_run=True)
         return 0
     for region in regions.values():
-        _deploy_region(region, layer_package)
+        _deploy_region(region)
     return _report(ctx, regions, dry_run=False)
 
 
@@ -136,8 +137,15 @@ def _prepare(region: _Region, layer_package: LayerPackage, providers: StoragePro
     for deployment in region.deployments:
         deployment.artifacts = _artifacts(deployment.spec, identity.owner, layer_package, providers)
     lam = Lambda(region.session.client("lambda"))
-    region.layer_step, region.layer = plan_layer(lam, region.layer_name, layer_package,
-                                                 region.deployments[0].spec.lambda_.supervisor.license_info)
+    layer_step, region.layer = plan_layer(lam, region.layer_name, layer_package,
+                                          region.deployments[0].spec.lambda_.supervisor.license_info)
+    buckets = [io.bucket for d in region.deployments for io in own_s3([*d.spec.lambda_.input,
+                                                                       *d.spec.lambda_.output])]
+    region.shared = [layer_step]
+    if buckets:
+        session = region.session
+        triggers = TriggerPlanner(S3(session.client("s3")), session.client("lambda"), session.region, region.account)
+        region.shared += triggers.bucket_steps(buckets)
     planner = _planner(region)
     with ThreadPoolExecutor(min(MAX_PARALLEL_FUNCTIONS, len(region.deployments))) as pool:
         outcomes = pool.map(lambda d: _plan(planner, d, region.layer), region.deployments)
@@ -184,28 +192,38 @@ def _plan(planner: FunctionPlanner, deployment: _Deployment, layer: LayerState) 
         return None, err.message
 
 
-def _deploy_region(region: _Region, layer_package: LayerPackage) -> None:
-    assert region.layer_step is not None and region.layer is not None
+def _deploy_region(region: _Region) -> None:
+    """The shared resources first (undone only if no function could use them), then the functions."""
     planned = [d for d in region.deployments if d.plan is not None]
     if not planned:
         return
-    if region.layer_step.run is not None:
-        region.layer_journal = Journal()
+    region.shared_journal = Journal()
+    for step in region.shared:
+        if step.run is None:
+            continue
         try:
-            region.layer_step.run(region.layer_journal)
+            step.run(region.shared_journal)
         except Exception as err:  # noqa: BLE001 - reported on every function that needed it
-            message = err.message if isinstance(err, ScarError) else str(err)
+            message = err.message if isinstance(err, ScarError) else _aws_message(err)
             for deployment in planned:
-                deployment.error = f"could not publish the supervisor layer: {message}"
+                deployment.error = f"could not {step.action} {step.resource}: {message}"
+            region.shared_journal.rollback()
             return
+    if region.shared[0].run is not None:
         planner = _planner(region)  # plan again: configurations now name the published layer version
         for deployment in planned:
             deployment.plan, deployment.error = _plan(planner, deployment, region.layer)
     lam = Lambda(region.session.client("lambda"))
     with ThreadPoolExecutor(min(MAX_PARALLEL_FUNCTIONS, len(planned))) as pool:
         list(pool.map(lambda d: _apply(d, lam), [d for d in planned if d.plan is not None]))
-    if region.layer_journal and not any(d.error is None for d in region.deployments):
-        region.layer_journal.rollback()  # no function uses the version this run published
+    if not any(d.error is None for d in region.deployments):
+        region.shared_journal.rollback()  # no function uses what this run created for them
+
+
+def _aws_message(err: Exception) -> str:
+    from scar.aws.errors import translate
+
+    return translate(err).message
 
 
 def _apply(deployment: _Deployment, lam: Lambda) -> None:
@@ -233,10 +251,12 @@ def _preheat(lam: Lambda, name: str) -> Step:
 def _report(ctx: Context, regions: dict[Any, _Region], dry_run: bool) -> int:
     rows: list[tuple[str, str, str, str]] = []
     functions = []
+    shared = []
     for region in regions.values():
+        rows.extend(("(shared)", s.resource, s.action, s.detail) for s in region.shared)
+        shared.extend({**step.describe(), "Region": region.session.region} for step in region.shared)
         for deployment in region.deployments:
-            steps = ([region.layer_step] if region.layer_step else []) + (deployment.plan.steps if deployment.plan
-                                                                          else [])
+            steps = deployment.plan.steps if deployment.plan else []
             outcome = _outcome(deployment, dry_run)
             functions.append({"Name": deployment.spec.name, "Region": region.session.region, "Result": outcome,
                               "Steps": [step.describe() for step in steps],
@@ -246,7 +266,7 @@ def _report(ctx: Context, regions: dict[Any, _Region], dry_run: bool) -> int:
     lines = ["Plan (dry run: nothing was changed):" if dry_run else "Deployment:",
              table(("FUNCTION", "RESOURCE", "ACTION", "DETAIL"), rows), ""]
     lines += [f"{f['Name']}: {f['Result']}" + (f" ({f['Error']})" if f.get("Error") else "") for f in functions]
-    ctx.output.result({"DryRun": dry_run, "Functions": functions}, "\n".join(lines))
+    ctx.output.result({"DryRun": dry_run, "Shared": shared, "Functions": functions}, "\n".join(lines))
     if failed:
         raise OperationFailed(f"{len(failed)} of {len(functions)} function(s) failed: "
                               + "; ".join(f"{f['Name']}: {f['Error']}" for f in failed))

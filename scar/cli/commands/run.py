@@ -14,12 +14,11 @@ from scar.aws.invoke import (
     output_for_json,
     read_timeout,
 )
-from scar.aws.lambda_ import Lambda
-from scar.cli.launch import input_locations, launch
 from scar.cli.targets import Target, selected_functions
 from scar.errors import BadInputError, OperationFailed, ScarError
 
 if TYPE_CHECKING:
+    from scar.aws.lambda_ import Lambda
     from scar.cli.main import Context
     from scar.config.specs import LambdaSpec
 
@@ -32,6 +31,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _run_local(args, ctx)
     if local_only:
         raise BadInputError(f"command line: {', '.join(local_only)} only apply to local runs: add --local")
+    from scar.cli.launch import input_locations, launch
+
     target = selected_functions(ctx, several=False)[0]
     locations = input_locations(args, target)
     if locations:
@@ -123,6 +124,8 @@ def _invoker(ctx: Context, target: Target) -> Lambda:
     It also proves the function exists (not every emulator checks on invoke). The FDL's timeout sizes the
     first client; a second is built only when the deployed timeout is unknown (-n alone) or longer.
     """
+    from scar.aws.lambda_ import Lambda
+
     expected = target.spec.lambda_.timeout if target.spec else None
     functions = Lambda(ctx.aws(target.region, target.profile,
                                read_timeout=read_timeout(expected) if expected else None).client("lambda"))
