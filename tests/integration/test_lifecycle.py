@@ -342,3 +342,31 @@ def test_preheat_invokes_once_synchronously(scar, aws, counter):
     assert result.code == 0, result.stderr
     assert counter.calls["Invoke"] == 1
     assert "preheat" in result.stdout and "invoked once" in result.stdout
+
+
+def test_vpc_architecture_storage_and_environment_reach_the_function(scar, aws, tmp_path):
+    ec2 = aws("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    path = fdl(tmp_path, f"""
+        functions:
+          aws:
+          - lambda:
+              name: net-fn
+              architectures: [arm64]
+              ephemeral_storage: 2048
+              memory: 1024
+              timeout: 120
+              description: network test
+              environment: {{Variables: {{MODE: fast}}}}
+              vpc: {{SubnetIds: [{subnet}], SecurityGroupIds: [{group}]}}
+              container: {{image: busybox}}
+        """)
+    result = scar("init", "-f", path, "-le", "EXTRA=a=b")
+    assert result.code == 0, result.stderr
+    config = aws("lambda").get_function_configuration(FunctionName="net-fn")
+    assert config["Architectures"] == ["arm64"]
+    assert config["EphemeralStorage"] == {"Size": 2048}
+    assert (config["MemorySize"], config["Timeout"], config["Description"]) == (1024, 120, "network test")
+    assert config["Environment"]["Variables"] == {"MODE": "fast", "EXTRA": "a=b"}
+    assert config["VpcConfig"]["SubnetIds"] == [subnet] and config["VpcConfig"]["SecurityGroupIds"] == [group]

@@ -1,0 +1,125 @@
+"""The udocker runner's command lines (with a stand-in udocker: Fakechroot mode only works inside AWS
+Lambda with udocker's own engine, which no machine here has), and the Lambda Runtime API loop against a
+local HTTP server speaking that API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from scar.supervisor.config import FunctionConfig
+from scar.supervisor.runners import RunSpec, UdockerRunner
+
+FAKE_UDOCKER = '''
+import json, os, sys
+os.makedirs(os.environ["UDOCKER_DIR"], exist_ok=True)
+with open(os.path.join(os.environ["UDOCKER_DIR"], "calls.log"), "a") as log:
+    log.write(json.dumps({"argv": sys.argv[1:], "udocker_dir": os.environ.get("UDOCKER_DIR")}) + "\\n")
+args = sys.argv[1:]
+if "run" in args:
+    env_file = next(a.split("=", 1)[1] for a in args if a.startswith("--env-file="))
+    print("env file holds:", open(env_file).read().strip().replace("\\n", ";"))
+'''
+
+
+@pytest.fixture
+def fake_udocker(tmp_path, monkeypatch):
+    package = tmp_path / "fake" / "udocker"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "maincmd.py").write_text(FAKE_UDOCKER)
+    monkeypatch.syspath_prepend(str(tmp_path / "fake"))  # the runner passes sys.path on as PYTHONPATH
+    return tmp_path / "udocker" / "calls.log"
+
+
+def calls(log: Path) -> list[list[str]]:
+    return [json.loads(line)["argv"] for line in log.read_text().splitlines()]
+
+
+def test_udocker_prepares_once_and_runs_without_secrets_on_the_command_line(fake_udocker, tmp_path):
+    config = FunctionConfig.from_dict({"name": "fn", "container": {"image": "busybox:1.36"}}, tmp_path)
+    runner = UdockerRunner(config, None, tmp_path / "udocker")
+    work = tmp_path / "work"
+    for name in ("input", "output", "scripts"):
+        (work / name).mkdir(parents=True)
+    (work / "scripts" / "script.sh").write_text("echo hi\n")
+    lines: list[str] = []
+    spec = RunSpec("req-1", work, "script.sh", None, {"SECRET_TOKEN": "s3cr3t", "GREETING": "hi"}, 30, lines.append)
+    result = runner.run(spec)
+    runner.run(spec)
+    argvs = calls(fake_udocker)
+    verbs = [next(a for a in argv if not a.startswith("-")) for argv in argvs]
+    assert verbs == ["pull", "create", "setup", "run", "run"]  # the image is prepared once per sandbox
+    assert argvs[2][-2:] == ["--execmode=F1", "scar-fn"]
+    run = argvs[3]
+    assert "--nosysdirs" in run and "-v" in run and str(work) in run
+    assert f"--entrypoint=/bin/sh {work}/scripts/script.sh" in run
+    assert not any("s3cr3t" in arg for argv in argvs for arg in argv)
+    assert result.process.exit_code == 0
+    assert any("SECRET_TOKEN=s3cr3t" in line for line in lines)  # the variables reach the container
+
+
+class _RuntimeAPI(BaseHTTPRequestHandler):
+    events: ClassVar[list[tuple[str, dict]]] = []
+    answers: ClassVar[dict[str, dict]] = {}
+    done = threading.Event()
+
+    def do_GET(self):
+        if not self.events:
+            self.done.wait(5)
+            self.send_response(500)
+            self.end_headers()
+            return
+        request_id, event = self.events.pop(0)
+        body = json.dumps(event).encode()
+        self.send_response(200)
+        self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        request_id = self.path.split("/")[-2]
+        length = int(self.headers["Content-Length"])
+        self.answers[request_id] = json.loads(self.rfile.read(length))
+        self.send_response(202)
+        self.end_headers()
+        if not self.events:
+            self.done.set()
+
+    def log_message(self, *args):
+        return None
+
+
+def test_runtime_api_loop_answers_each_event(tmp_path, monkeypatch):
+    (tmp_path / "function_config.yaml").write_text(json.dumps({"name": "img-fn", "runner": "direct"}))
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
+    _RuntimeAPI.events = [("req-a", {"cmd_args": ["/bin/sh", "-c", "echo from image"]}),
+                          ("req-b", {"cmd_args": ["/bin/sh", "-c", "exit 4"]})]
+    server = HTTPServer(("127.0.0.1", 0), _RuntimeAPI)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    from scar.supervisor import runtime_api
+
+    loop = threading.Thread(target=lambda: _serve_quietly(runtime_api, f"127.0.0.1:{server.server_port}"),
+                            daemon=True)
+    loop.start()
+    assert _RuntimeAPI.done.wait(20)
+    server.shutdown()
+    answers = _RuntimeAPI.answers
+    assert base64.b64decode(answers["req-a"]["body"]) == b"from image\n"
+    assert answers["req-a"]["headers"]["amz-lambda-request-id"] == "req-a"
+    assert answers["req-b"]["statusCode"] == 500
+
+
+def _serve_quietly(runtime_api, address: str) -> None:
+    try:
+        runtime_api.serve(address)
+    except Exception:  # noqa: BLE001 - the test server goes away at the end
+        sys.exit(0)
