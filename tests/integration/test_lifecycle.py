@@ -370,3 +370,11 @@ def test_vpc_architecture_storage_and_environment_reach_the_function(scar, aws, 
     assert (config["MemorySize"], config["Timeout"], config["Description"]) == (1024, 120, "network test")
     assert config["Environment"]["Variables"] == {"MODE": "fast", "EXTRA": "a=b"}
     assert config["VpcConfig"]["SubnetIds"] == [subnet] and config["VpcConfig"]["SecurityGroupIds"] == [group]
+
+
+def test_supervisor_version_flag_acts(scar, aws, counter):
+    refused = scar("init", "-n", "sv-fn", "-i", "busybox", "-sv", "1.2.0")
+    assert refused.code == 2
+    assert "lambda.supervisor.version '1.2.0'" in refused.stderr
+    assert counter.mutating == {}
+    assert scar("init", "-n", "sv-fn", "-i", "busybox", "-sv", "latest").code == 0

@@ -104,6 +104,10 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
         (lam.execution_mode != "lambda", f"lambda.execution_mode: {lam.execution_mode} (AWS Batch)"),
         (bool(spec.api_gateway.name), "api_gateway.name (HTTP endpoints)"),
     ]
+    version = lam.supervisor.version
+    unsupported.append((version not in ("builtin", "latest", __version__),
+                        f"lambda.supervisor.version {version!r} (this scar ships its own supervisor, version "
+                        f"{__version__}: use builtin)"))
     named = [what for refused, what in unsupported if refused]
     if named:
         raise BadInputError(f"{spec.name}: this version of scar cannot deploy {', '.join(named)} yet; "
