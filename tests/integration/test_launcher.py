@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_plus
 
@@ -15,7 +14,7 @@ from botocore.response import StreamingBody
 
 from devtools.microburst import Microburst, MicroburstUnavailable, find_microburst
 from scar.aws.session import AwsSession
-from tests.integration.lifecycle_support import create_role, make_engine, write_scar_cfg
+from tests.integration.conftest import write_fdl
 
 REGION = "us-east-1"
 FDL = """
@@ -56,11 +55,8 @@ class EchoRecorder:
 
 
 @pytest.fixture
-def deployed(scar, cloud, isolated_env, tmp_path):
-    create_role(cloud)
-    write_scar_cfg(isolated_env, make_engine(tmp_path / "englib.tar.gz"))
-    path = tmp_path / "fdl.yaml"
-    path.write_text(textwrap.dedent(FDL))
+def deployed(scar, deploy_env, tmp_path):
+    path = write_fdl(tmp_path, FDL)
     assert scar("init", "-f", path).code == 0
     return path
 

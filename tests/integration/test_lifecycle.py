@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from pathlib import Path
 
-import boto3
 import pytest
 
 from scar.aws.lambda_ import Lambda
-from tests.integration.lifecycle_support import ACCOUNT, ROLE, CallCounter, create_role, make_engine, write_scar_cfg
+from tests.integration.conftest import write_fdl
+from tests.integration.lifecycle_support import ACCOUNT, ROLE
 
 REGION = "us-east-1"
 
 
-@pytest.fixture
-def deploy_env(cloud, isolated_env, tmp_path):
-    create_role(cloud)
-    write_scar_cfg(isolated_env, make_engine(tmp_path / "englib.tar.gz"))
-    return cloud
-
-
-@pytest.fixture
-def aws(deploy_env):
-    def client(service: str):
-        return boto3.client(service, endpoint_url=deploy_env, region_name=REGION)
-    return client
-
-
-@pytest.fixture
-def counter(monkeypatch):
-    return CallCounter(monkeypatch)
-
-
-def fdl(tmp_path: Path, text: str, name: str = "fdl.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
+fdl = write_fdl
 
 
 TWO_FUNCTIONS = """

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
-import boto3
-import pytest
-
-from tests.integration.lifecycle_support import ACCOUNT, CallCounter, create_role, make_engine, write_scar_cfg
+from tests.integration.conftest import write_fdl
+from tests.integration.lifecycle_support import ACCOUNT, CallCounter
 
 REGION = "us-east-1"
 
 
-@pytest.fixture
-def aws(cloud, isolated_env, tmp_path):
-    create_role(cloud)
-    write_scar_cfg(isolated_env, make_engine(tmp_path / "englib.tar.gz"))
-
-    def client(service: str):
-        return boto3.client(service, endpoint_url=cloud, region_name=REGION)
-    return client
-
-
-def fdl(tmp_path, text: str):
-    path = tmp_path / "fdl.yaml"
-    path.write_text(textwrap.dedent(text))
-    return path
+fdl = write_fdl
 
 
 SIMPLE = """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 
 from scar.supervisor.config import FunctionConfig
 from scar.supervisor.storage import Storage, ssm_credentials
-from tests.integration.lifecycle_support import CallCounter, create_role, make_engine, write_scar_cfg
+from tests.integration.conftest import write_fdl
+from tests.integration.lifecycle_support import CallCounter
 
 REGION = "us-east-1"
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
@@ -34,12 +34,8 @@ storage_providers:
 
 
 @pytest.fixture
-def fdl(cloud, isolated_env, tmp_path):
-    create_role(cloud)
-    write_scar_cfg(isolated_env, make_engine(tmp_path / "englib.tar.gz"))
-    path = tmp_path / "fdl.yaml"
-    path.write_text(textwrap.dedent(FDL).replace("SECRET_VALUE", SECRET))
-    return path
+def fdl(deploy_env, tmp_path):
+    return write_fdl(tmp_path, FDL.replace("SECRET_VALUE", SECRET))
 
 
 def ssm(endpoint: str):
