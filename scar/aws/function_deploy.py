@@ -42,7 +42,6 @@ class LayerState:
 
     name: str
     arn: str | None
-    created: bool = False
 
 
 def plan_layer(lam: Lambda, name: str, package: LayerPackage, license_info: str) -> tuple[Step, LayerState]:
@@ -56,7 +55,7 @@ def plan_layer(lam: Lambda, name: str, package: LayerPackage, license_info: str)
     def publish(journal: Journal) -> None:
         answer = lam.publish_layer(name, package.description, package.zip_bytes, list(LAMBDA_PYTHON_RUNTIMES),
                                    "Apache-2.0", ["x86_64", "arm64"])
-        state.arn, state.created = answer["LayerVersionArn"], True
+        state.arn = answer["LayerVersionArn"]
         journal.record(f"layer {answer['LayerVersionArn']}",
                        lambda: lam.delete_layer_version(name, answer["Version"]))
 

@@ -20,7 +20,6 @@ from scar.aws.invoke import check_payload_size
 from scar.aws.s3 import S3, S3Location, S3Object
 from scar.aws.s3_events import s3_event
 
-DEFAULT_CONCURRENCY = 64
 THROTTLED = ("TooManyRequestsException", "ThrottlingException", "Throttling", "EC2ThrottledException",
              "SlowDown", "RequestLimitExceeded")
 MAX_THROTTLED_ROUNDS = 8  # of botocore's own attempts each

@@ -26,7 +26,7 @@ from scar.aws.s3_triggers import remove_triggers
 from scar.aws.secrets import remove_function_secrets
 from scar.errors import ScarError
 
-REMOVED, ABSENT, WOULD_REMOVE, KEPT = "removed", "already absent", "would be removed", "kept"
+REMOVED, ABSENT, WOULD_REMOVE = "removed", "already absent", "would be removed"
 
 
 @dataclass

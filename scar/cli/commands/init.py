@@ -57,7 +57,6 @@ class _Deployment:
     artifacts: FunctionArtifacts | None = None
     plan: Plan | None = None
     error: str | None = None
-    arn: str | None = None
 
 
 @dataclass
@@ -163,7 +162,7 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
     secrets = secret_values(spec, providers)
     deployment = spec.lambda_.deployment
     needs_bucket = check_sizes(package, layer_package.unzipped_size, deployment.max_payload_size,
-                               bucket=deployment.bucket)
+                               deployment.max_s3_payload_size, bucket=deployment.bucket)
     tags = {TAG_CREATED_BY: "scar", TAG_OWNER: owner, TAG_SUPERVISOR: __version__,
             TAG_LAYER: spec.lambda_.supervisor.layer_name,
             TAG_IMAGE: spec.lambda_.container.image or _file_name(spec.lambda_.container.image_file)}

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise BadInputError(f"command line: {', '.join(launcher_only)} only apply when the function has an S3 "
                             "input (or with -ib BUCKET/FOLDER)")
     spec = target.spec.lambda_ if target.spec else None
-    asynchronous = args.asynchronous or bool(spec and spec.asynchronous)
+    asynchronous = args.asynchronous or bool(spec and (spec.asynchronous or spec.invocation_type == "Event"))
     if asynchronous and args.output_file:
         raise BadInputError("command line: -o/--output-file needs a synchronous run (there is no output to "
                             "write with -a/--asynchronous or lambda.asynchronous)")
