@@ -13,6 +13,7 @@ from scar.aws.logs import Logs
 from scar.aws.s3 import S3
 from scar.aws.s3_triggers import TriggerPlanner
 from scar.aws.secrets import SecretsPlanner
+from scar.aws.tags import TAG_CREATED_BY, TAG_CREDENTIALS, TAG_INPUTS
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
 from scar.config.specs import FunctionSpec, StorageIOSpec
 from scar.errors import ScarError
@@ -21,10 +22,6 @@ from scar.package.layer import LayerPackage
 
 DEPLOYMENT_KEY = "scar/{name}/function.zip"
 CODE_HASH_METADATA = "scar-code-sha256"
-#: Tags scar sets on its functions; `ls` and `rm` read them back.
-TAG_CREATED_BY, TAG_OWNER, TAG_IMAGE, TAG_SUPERVISOR, TAG_LAYER, TAG_DEPLOYMENT, TAG_INPUTS, TAG_CREDENTIALS = (
-    "createdby", "owner", "scar:image", "scar:supervisor", "scar:layer", "scar:deployment", "scar:inputs",
-    "scar:credentials")
 
 
 def own_s3(ios: list[StorageIOSpec]) -> list[StorageIOSpec]:

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from scar.aws.function_deploy import TAG_IMAGE, TAG_SUPERVISOR
 from scar.aws.lambda_ import Lambda
 from scar.aws.tagging import tagged_functions
+from scar.aws.tags import TAG_IMAGE, TAG_SUPERVISOR
 
 DESCRIBE_CONCURRENCY = 16
 

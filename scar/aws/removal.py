@@ -5,25 +5,20 @@ that no function uses any more."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from scar.aws.errors import error_code
-from scar.aws.function_deploy import (
-    TAG_CREATED_BY,
-    TAG_CREDENTIALS,
-    TAG_DEPLOYMENT,
-    TAG_INPUTS,
-    TAG_LAYER,
-    log_group_name,
-)
+from scar.aws.function_deploy import log_group_name
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
 from scar.aws.s3_triggers import remove_triggers
 from scar.aws.secrets import remove_function_secrets
+from scar.aws.tags import TAG_CREATED_BY, TAG_CREDENTIALS, TAG_DEPLOYMENT, TAG_INPUTS, TAG_LAYER
 from scar.errors import ScarError
 
 REMOVED, ABSENT, WOULD_REMOVE = "removed", "already absent", "would be removed"
@@ -37,8 +32,9 @@ class Removal:
     error: str | None = None
 
 
-def remove_function(lam: Lambda, logs: Logs, s3: S3, ssm: Callable[[], Any], name: str, deployment: str | None,
-                    layer: str, input_buckets: list[str], has_secrets: bool, dry_run: bool) -> Removal:
+def remove_function(lam: Lambda, logs: Logs, s3: Callable[[], S3], ssm: Callable[[], Any], name: str,
+                    deployment: str | None, layer: str, input_buckets: list[str], has_secrets: bool,
+                    dry_run: bool) -> Removal:
     """Remove one function and what scar created for it. `deployment` (`bucket/key` of its package) and
     `input_buckets` come from the FDL when there is one; the function's tags say them too."""
     removal = Removal(name, layer=layer)
@@ -61,13 +57,13 @@ def remove_function(lam: Lambda, logs: Logs, s3: S3, ssm: Callable[[], Any], nam
         return removal
     if buckets:  # first, so that S3 never points at a function that is gone
         arn = (remote or {}).get("Configuration", {}).get("FunctionArn", "")
-        removal.outcomes.extend(remove_triggers(s3, name, arn, buckets))
+        removal.outcomes.extend(remove_triggers(s3(), name, arn, buckets))
     removal.outcomes.append((f"function {name}", REMOVED if lam.delete_function(name) else ABSENT))
     removal.outcomes.append((f"log group {group}", REMOVED if logs.delete_group(group) else ABSENT))
     if tags.get(TAG_CREDENTIALS) or has_secrets:
         removal.outcomes.extend(remove_function_secrets(ssm(), name))
     if deployment:
-        removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3.client, deployment)))
+        removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3().client, deployment)))
     return removal
 
 
@@ -86,9 +82,12 @@ def _delete_object(s3_client: Any, location: str) -> str:
 
 def unused_layer_versions(lam: Lambda, layer: str) -> list[dict[str, Any]]:
     """Versions of `layer` that no function in the region uses."""
-    versions = lam.layer_versions(layer)
+    with ThreadPoolExecutor(2) as pool:  # two independent listings
+        listed = pool.submit(lam.layer_versions, layer)
+        functions = pool.submit(lambda: [f for page in lam.client.get_paginator("list_functions").paginate()
+                                         for f in page.get("Functions", ())])
+        versions, every_function = listed.result(), functions.result()
     if not versions:
         return []
-    used = {entry["Arn"] for page in lam.client.get_paginator("list_functions").paginate()
-            for function in page.get("Functions", ()) for entry in function.get("Layers") or ()}
+    used = {entry["Arn"] for function in every_function for entry in function.get("Layers") or ()}
     return [version for version in versions if version["LayerVersionArn"] not in used]

@@ -14,7 +14,8 @@ def tagged_functions(client: Any, owner: str | None) -> list[tuple[str, dict[str
         filters.append({"Key": "owner", "Values": [owner]})
     paginator = client.get_paginator("get_resources")
     found = []
-    for page in paginator.paginate(TagFilters=filters, ResourceTypeFilters=["lambda:function"]):
+    for page in paginator.paginate(TagFilters=filters, ResourceTypeFilters=["lambda:function"],
+                                   ResourcesPerPage=100):
         for item in page.get("ResourceTagMappingList", ()):
             found.append((item["ResourceARN"], {t["Key"]: t["Value"] for t in item.get("Tags", ())}))
     return found

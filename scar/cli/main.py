@@ -48,11 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version and usage errors (argparse already printed them)
         return done.code if isinstance(done.code, int) else EXIT_FAILED
     output = Output(json_mode=args.json, verbose=args.verbose, progress=not args.no_progress)
-    if args.debug:
-        import logging
+    if not args.debug:
+        return _run(args, output)
+    from scar.cli import debug_log
 
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with debug_log.enabled():
+        return _run(args, output)
+
+
+def _run(args: argparse.Namespace, output: Output) -> int:
+    """The command's handler, with every failure turned into a message and an exit code."""
     try:
         handler = importlib.import_module(args.handler)
         return handler.run(args, Context(args, output)) or EXIT_OK

@@ -223,3 +223,15 @@ def test_path_with_tilde_expands(scar, cloud, isolated_env):
     (Path(isolated_env) / "home-file.txt").write_text("hi")
     result = scar("put", "-b", "tilde-bucket", "-p", "~/home-file.txt")
     assert result.code == 0, result.stderr
+
+
+def test_debug_log_shows_requests_but_no_credentials(cloud, s3, monkeypatch):
+    s3.create_bucket(Bucket="debug-bucket")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADEBUGSHOULDHIDE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "debug-secret-value")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "debug-session-token-value")
+    process = run_module("--debug", "ls", "-b", "debug-bucket")
+    assert process.returncode == 0, process.stderr
+    assert "ListObjectsV2" in process.stderr  # botocore's request log is there
+    for secret in ("AKIADEBUGSHOULDHIDE", "debug-secret-value", "debug-session-token-value"):
+        assert secret not in process.stderr + process.stdout

@@ -15,14 +15,6 @@ from typing import TYPE_CHECKING, Any
 from scar.aws.deploy import CREATE, DeployFailed, Journal, Plan, Step
 from scar.aws.function_deploy import (
     DEPLOYMENT_KEY,
-    TAG_CREATED_BY,
-    TAG_CREDENTIALS,
-    TAG_DEPLOYMENT,
-    TAG_IMAGE,
-    TAG_INPUTS,
-    TAG_LAYER,
-    TAG_OWNER,
-    TAG_SUPERVISOR,
     FunctionArtifacts,
     FunctionPlanner,
     LayerState,
@@ -34,6 +26,16 @@ from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
 from scar.aws.s3_triggers import TriggerPlanner
+from scar.aws.tags import (
+    TAG_CREATED_BY,
+    TAG_CREDENTIALS,
+    TAG_DEPLOYMENT,
+    TAG_IMAGE,
+    TAG_INPUTS,
+    TAG_LAYER,
+    TAG_OWNER,
+    TAG_SUPERVISOR,
+)
 from scar.cli.output import table
 from scar.cli.role_help import role_help
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from scar.aws.session import AwsSession
     from scar.cli.main import Context
 
-MAX_PARALLEL_FUNCTIONS = 8
+MAX_PARALLEL_FUNCTIONS = 16
 
 
 @dataclass
@@ -135,13 +137,16 @@ def _group(specs: tuple[FunctionSpec, ...], ctx: Context) -> dict[tuple[str, str
 
 def _prepare(region: _Region, layer_package: LayerPackage, providers: StorageProvidersSpec) -> None:
     """Package every function (no AWS call can fail on a bad package) and plan the layer."""
-    identity = caller_identity(region.session.client("sts"))
+    lam = Lambda(region.session.client("lambda"))
+    with ThreadPoolExecutor(2) as pool:  # two independent round trips
+        asked = pool.submit(caller_identity, region.session.client("sts"))
+        layer = pool.submit(plan_layer, lam, region.layer_name, layer_package,
+                            region.deployments[0].spec.lambda_.supervisor.license_info)
+        identity = asked.result()
+        layer_step, region.layer = layer.result()
     region.account = identity.account
     for deployment in region.deployments:
         deployment.artifacts = _artifacts(deployment.spec, identity.owner, layer_package, providers)
-    lam = Lambda(region.session.client("lambda"))
-    layer_step, region.layer = plan_layer(lam, region.layer_name, layer_package,
-                                          region.deployments[0].spec.lambda_.supervisor.license_info)
     buckets = [io.bucket for d in region.deployments for io in own_s3([*d.spec.lambda_.input,
                                                                        *d.spec.lambda_.output])]
     region.shared = [layer_step]
@@ -196,7 +201,8 @@ def _plan(planner: FunctionPlanner, deployment: _Deployment, layer: LayerState) 
 
 
 def _deploy_region(region: _Region) -> None:
-    """The shared resources first (undone only if no function could use them), then the functions."""
+    """The shared resources first (undone only if no function could use them), then the functions. The
+    functions' steps read the layer version when they run, so a layer published now needs no new plan."""
     planned = [d for d in region.deployments if d.plan is not None]
     if not planned:
         return
@@ -212,10 +218,6 @@ def _deploy_region(region: _Region) -> None:
                 deployment.error = f"could not {step.action} {step.resource}: {message}"
             region.shared_journal.rollback()
             return
-    if region.shared[0].run is not None:
-        planner = _planner(region)  # plan again: configurations now name the published layer version
-        for deployment in planned:
-            deployment.plan, deployment.error = _plan(planner, deployment, region.layer)
     lam = Lambda(region.session.client("lambda"))
     with ThreadPoolExecutor(min(MAX_PARALLEL_FUNCTIONS, len(planned))) as pool:
         list(pool.map(lambda d: _apply(d, lam), [d for d in planned if d.plan is not None]))

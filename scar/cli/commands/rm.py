@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from scar.aws.session import AwsSession
     from scar.cli.main import Context
 
-MAX_PARALLEL = 8
+MAX_PARALLEL = 16
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -80,7 +80,8 @@ def _remove_group(session: AwsSession, members: list[Target], providers: Storage
                   dry_run: bool) -> list[Removal]:
     lam = Lambda(session.client("lambda"))
     logs = Logs(session.client("logs"))
-    s3 = S3(session.client("s3"))
+    def s3() -> S3:  # built only when a removal touches S3
+        return S3(session.client("s3"))
     default_layer = default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
 
     def remove(target: Target) -> Removal:
