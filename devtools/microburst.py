@@ -17,17 +17,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from devtools.emulators import free_port
+from devtools.emulators import LocalServer
 
 REPO = Path(__file__).resolve().parent.parent
 #: The virtualenv `make bench-lifecycle` installs microburst into.
@@ -63,67 +61,35 @@ def find_microburst(executable: str | None = None) -> str:
         "MICROBURST=/path/to/bin/microburst")
 
 
-class Microburst:
+class Microburst(LocalServer):
     """microburst on 127.0.0.1 and a free port, forwarding to `upstream`, as a context manager.
 
     On start it waits until healthy, warms up `warm_up` services (before the rules apply, so the warm-up is
     fast and fires nothing), then installs `rules`. Its per-request log goes to `log_file` or nowhere.
     """
 
+    name = "microburst"
+
     def __init__(self, upstream: str, rules: list[dict[str, Any]] | None = None, *, executable: str | None = None,
                  log_file: Path | None = None, warm_up: Iterable[str] = tuple(WARM_UP_CALLS),
                  region: str = "us-east-1") -> None:
+        super().__init__(log_file)
         self.upstream = upstream
         self.rules = list(rules or [])
         self.executable = find_microburst(executable)
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
         self._warm_up = tuple(warm_up)
         self._region = region
-        self._log_file = log_file
-        self._log: IO[str] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
 
-    # -- life cycle ------------------------------------------------------------------------------
+    def command(self) -> list[str]:
+        return [self.executable, "--host", "127.0.0.1", "--port", str(self.port), "--upstream", self.upstream,
+                "--no-resign"]
 
-    def start(self, timeout: float = 30) -> Microburst:
-        self._log = self._log_file.open("w") if self._log_file else open(os.devnull, "w")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # it never sees credentials
-        self._process = subprocess.Popen(
-            [self.executable, "--host", "127.0.0.1", "--port", str(self.port), "--upstream", self.upstream,
-             "--no-resign"],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.health()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    where = f" (see {self._log_file})" if self._log_file else ""
-                    raise RuntimeError(f"microburst did not start{where}") from None
-                time.sleep(0.05)
+    def probe(self) -> None:
+        self.health()
+
+    def ready(self) -> None:
         self.warm_up(self._warm_up)
         self.set_rules(self.rules)
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._log is not None:
-            self._log.close()
-
-    def __enter__(self) -> Microburst:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def warm_up(self, services: Iterable[str]) -> None:
         """One cheap request per service through the proxy (fake credentials; the upstream is an emulator)."""
