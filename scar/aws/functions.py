@@ -6,9 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from scar.aws.identity import caller_identity
 from scar.aws.lambda_ import Lambda
 from scar.aws.tagging import tagged_functions
-from scar.aws.tags import TAG_IMAGE, TAG_SUPERVISOR
+from scar.aws.tags import TAG_IMAGE, TAG_OWNER, TAG_SUPERVISOR
 
 DESCRIBE_CONCURRENCY = 16
 
@@ -26,14 +27,19 @@ class FunctionInfo:
     configuration: dict[str, Any]
 
 
-def list_functions(lam: Lambda, tagging_client: Any, owner: str) -> list[FunctionInfo]:
-    """The caller's scar functions, sorted by name; one deleted since the tag index saw it is skipped."""
-    tagged = tagged_functions(tagging_client, owner)
+def list_functions(lam: Lambda, tagging_client: Any, sts_client: Any) -> tuple[str, list[FunctionInfo]]:
+    """The caller (owner name) and its scar functions, sorted by name; a function deleted since the tag
+    index saw it is skipped. Who calls and what is tagged are asked at once."""
+    with ThreadPoolExecutor(2) as pool:
+        asked = pool.submit(caller_identity, sts_client)
+        found = pool.submit(tagged_functions, tagging_client, None)
+        owner = asked.result().owner
+        tagged = [(arn, tags) for arn, tags in found.result() if tags.get(TAG_OWNER) == owner]
     if not tagged:
-        return []
+        return owner, []
     with ThreadPoolExecutor(min(DESCRIBE_CONCURRENCY, len(tagged))) as pool:
         described = pool.map(lambda item: _describe(lam, *item), tagged)
-        return sorted((info for info in described if info is not None), key=lambda info: info.name)
+        return owner, sorted((info for info in described if info is not None), key=lambda info: info.name)
 
 
 def _describe(lam: Lambda, arn: str, tags: dict[str, str]) -> FunctionInfo | None:

@@ -6,7 +6,6 @@ import argparse
 from typing import TYPE_CHECKING
 
 from scar.aws.functions import DESCRIBE_CONCURRENCY, list_functions
-from scar.aws.identity import caller_identity
 from scar.aws.lambda_ import Lambda
 from scar.aws.s3 import S3, parse_location
 from scar.cli.output import human_size, table
@@ -21,8 +20,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _functions(ctx: Context) -> int:
     session = ctx.aws(concurrency=DESCRIBE_CONCURRENCY)
-    owner = caller_identity(session.client("sts")).owner
-    functions = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"), owner)
+    owner, functions = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"),
+                                      session.client("sts"))
     document = {"Functions": [
         {"Name": f.name, "Memory": f.memory, "Timeout": f.timeout, "Image_id": f.image, "Api_gateway": f.api_url,
          "Sup_version": f.supervisor, "Arn": f.arn}

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from scar.aws.function_deploy import DEPLOYMENT_KEY, own_s3
 from scar.aws.functions import list_functions
-from scar.aws.identity import caller_identity
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, unused_layer_versions
@@ -58,8 +57,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _all_functions(ctx: Context) -> list[Target]:
     settings = ctx.settings()
     session = ctx.aws()
-    owner = caller_identity(session.client("sts")).owner
-    found = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"), owner)
+    _, found = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"),
+                              session.client("sts"))
     return [Target(f.name, settings.region, settings.profile) for f in found]
 
 
