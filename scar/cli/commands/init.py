@@ -81,6 +81,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if any("iam.role: is required to deploy" in problem for problem in err.problems):
             ctx.output.hint(role_help())
         raise
+    if settings.oscar_services:
+        names = ", ".join(service.name for service in settings.oscar_services)
+        if not settings.functions:
+            raise BadInputError(f"functions.oscar ({names}): this version of scar cannot deploy OSCAR services yet")
+        ctx.output.notice(f"functions.oscar ({names}) skipped: this version of scar cannot deploy OSCAR services "
+                          "yet")
     if not settings.functions:
         raise BadInputError("nothing to deploy: give -f FDL, or -n NAME and -i IMAGE")
     for spec in settings.functions:
