@@ -45,6 +45,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from devtools.emulators import client_environment  # noqa: E402
+
 REGION = "us-east-1"
 LS_TARGET = 4.0  # sequential time / scar time, at least
 INIT_RM_TARGET = 3.0
@@ -207,24 +209,10 @@ def _samples(samples: list[float]) -> str:
 
 
 def bench_env(endpoint: str, work: Path) -> dict[str, str]:
-    """This machine's environment without its AWS and scar settings, pointed at microburst."""
-    home = work / "home"
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("AWS_", "SCAR_")) and name != "PYTHONDONTWRITEBYTECODE"}
-    env.update({
-        "HOME": str(home),
-        "SCAR_CONFIG_FOLDER": str(home / ".scar"),
-        "XDG_CACHE_HOME": str(work / "cache"),
-        "AWS_CONFIG_FILE": str(home / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
-    })
+    """The shared emulator environment, pointed at microburst, with scar importable from this tree."""
+    env = client_environment(endpoint, work / "home", REGION)
+    env["XDG_CACHE_HOME"] = str(work / "cache")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     return env
 
 

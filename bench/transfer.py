@@ -30,7 +30,7 @@ from typing import NamedTuple
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from devtools.emulators import MotoServer  # noqa: E402
+from devtools.emulators import MotoServer, client_environment  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -156,26 +156,8 @@ def find_aws_cli(option: str | None) -> str:
 
 
 def bench_env(endpoint: str, home: Path) -> dict[str, str]:
-    """The machine's environment without its AWS and scar settings, pointed at the moto server.
-
-    PYTHONDONTWRITEBYTECODE goes too: the warm-up runs then leave scar's .pyc files behind, as an installed
-    scar has them, instead of every timed run compiling scar from source.
-    """
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("AWS_", "SCAR_")) and name != "PYTHONDONTWRITEBYTECODE"}
-    env.update({
-        "HOME": str(home),
-        "SCAR_CONFIG_FOLDER": str(home / ".scar"),
-        "AWS_CONFIG_FILE": str(home / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    })
-    return env
+    """The shared emulator environment (devtools.emulators.client_environment) for one run."""
+    return client_environment(endpoint, home, REGION)
 
 
 def run(cmd: list[str], env: dict[str, str]) -> Timing:

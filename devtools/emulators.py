@@ -152,3 +152,27 @@ class Ministack(LocalServer):
 
     def reset(self) -> None:
         post(f"{self.endpoint}/_ministack/reset")
+
+
+def client_environment(endpoint: str, home: Path, region: str = "us-east-1") -> dict[str, str]:
+    """This machine's environment without its AWS and scar settings, pointed at a local emulator with
+    throw-away credentials and a HOME of its own (so ~/.aws and ~/.scar are never read).
+
+    PYTHONDONTWRITEBYTECODE goes too: warm-up runs then leave .pyc files behind, as an installed scar has
+    them, instead of every timed run compiling from source.
+    """
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("AWS_", "SCAR_")) and name != "PYTHONDONTWRITEBYTECODE"}
+    env.update({
+        "HOME": str(home),
+        "SCAR_CONFIG_FOLDER": str(home / ".scar"),
+        "AWS_CONFIG_FILE": str(home / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    return env
