@@ -26,7 +26,8 @@ class _RequestIdFilter(logging.Filter):
     """Every line names its invocation, so `scar log -ri ID` finds all of them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        if not hasattr(record, "request_id"):  # lines logged from the output reader thread carry it
+            record.request_id = _request_id.get()
         return True
 MAX_EVENT_VARIABLE = 64 * 1024  # EVENT is passed to the container only when it is this small
 
@@ -106,8 +107,9 @@ class Supervisor:
                                     "the time remaining)")
         log.info("running %s%s", f"script {script}" if script else "the image's command",
                  f" with a {timeout:.0f} s timeout" if timeout else "")
+        tagged = {"request_id": request.request_id}  # the output is read on another thread
         spec = RunSpec(request.request_id, workdir, script, invocation.cmd_args, env, timeout,
-                       lambda line: log.info("| %s", line))
+                       lambda line: log.info("| %s", line, extra=tagged))
         ran = self.runner.run(spec)
         self.last_runner = ran.runner
         result = ran.process

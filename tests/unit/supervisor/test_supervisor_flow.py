@@ -336,3 +336,29 @@ def test_lambda_handler_with_an_unusable_configuration(tmp_path: Path, monkeypat
     document = entry.lambda_handler({}, SimpleNamespace(aws_request_id="req-0"))
     assert document["statusCode"] == 500
     assert "function configuration" in error(document)["error"]
+
+
+def test_every_log_line_names_the_request_even_the_scripts_output(tmp_path, capsys):
+    import logging
+
+    from scar.supervisor import response as response_module
+    from scar.supervisor.config import FunctionConfig
+    from scar.supervisor.events import Invocation
+    from scar.supervisor.runners import DirectRunner
+    from scar.supervisor.storage import Storage
+    from scar.supervisor.supervisor import Supervisor, configure_logging, log
+
+    config = FunctionConfig.from_dict({"name": "fn", "container": {"timeout_threshold": 0}}, tmp_path)
+    previous = (log.handlers[:], log.level, log.propagate)
+    try:
+        configure_logging("INFO")
+        supervisor = Supervisor(config, DirectRunner(), Storage(config))
+        invocation = Invocation("direct", {}, cmd_args=["/bin/sh", "-c", "echo from the script"])
+        answer = supervisor.handle_invocations([invocation], response_module.RequestInfo("req-42"), None)
+    finally:
+        log.handlers[:], log.level, log.propagate = previous[0], previous[1], previous[2]
+    assert answer["statusCode"] == 200
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines and all(" req-42 " in line for line in lines)
+    assert "INFO req-42 | from the script" in lines
+    assert logging.getLogger("scar.supervisor") is log
