@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from scar.aws.errors import message_of
 from scar.errors import ScarError
 
 CREATE, UPDATE, UNCHANGED, DELETE = "create", "update", "unchanged", "delete"
@@ -71,7 +72,7 @@ class Plan:
             try:
                 step.run(journal)
             except Exception as err:
-                cause = err.message if isinstance(err, ScarError) else _describe(err)
+                cause = message_of(err)
                 leftovers = journal.rollback()
                 message = f"could not {step.action} {step.resource}: {cause}; "
                 if leftovers:
@@ -80,9 +81,3 @@ class Plan:
                     message += "rolled back (what this run created was removed, changed configuration restored)"
                 raise DeployFailed(message) from err
         return journal
-
-
-def _describe(err: Exception) -> str:
-    from scar.aws.errors import translate
-
-    return translate(err).message if type(err).__module__.startswith("botocore") else f"{type(err).__name__}: {err}"

@@ -11,6 +11,25 @@ def error_code(err: botocore.exceptions.ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
+def describe(err: Exception) -> str:
+    """A short reason for one item's failure (a file, an event): `Code: message`, or the exception."""
+    if isinstance(err, botocore.exceptions.ClientError):
+        error = err.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+def message_of(err: Exception) -> str:
+    """The user-facing message of any failure: a scar error's own, an AWS one translated."""
+    if isinstance(err, ScarError):
+        return err.message
+    if type(err).__module__.startswith("botocore"):
+        return translate(err).message
+    return f"{type(err).__name__}: {err}"
+
+
 def translate(err: Exception) -> ScarError:
     if isinstance(err, botocore.exceptions.ClientError):
         error = err.response.get("Error", {})

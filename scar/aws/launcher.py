@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scar.aws.errors import error_code
+from scar.aws.errors import describe, error_code
 from scar.aws.invoke import check_payload_size
 from scar.aws.s3 import S3, S3Location, S3Object
 from scar.aws.s3_events import s3_event
@@ -95,11 +95,8 @@ def launch_async(client: Any, function: str, objects: list[S3Object], bucket: st
     def send(obj: S3Object) -> None:
         try:
             _, retries = invoke_with_backoff(client, function, event_payload(obj, bucket, region, True), True)
-        except ClientError as err:
-            error = err.response.get("Error", {})
-            report.record(False, 0, obj.key, f"{error.get('Code')}: {error.get('Message', '')}".rstrip(": "))
         except Exception as err:  # noqa: BLE001 - every object gets an outcome; one failure stops nothing
-            report.record(False, 0, obj.key, f"{type(err).__name__}: {err}")
+            report.record(False, 0, obj.key, describe(err))
         else:
             report.record(True, retries)
         advance(1)

@@ -12,6 +12,7 @@ from typing import Any
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
+from scar.aws.errors import describe
 from scar.aws.s3 import S3, S3Location, S3Object
 from scar.errors import BadInputError
 
@@ -162,7 +163,7 @@ def _collect(futures: list[tuple[TransferItem, Any]], report: TransferReport,
         try:
             future.result()
         except Exception as err:  # noqa: BLE001 - each file's failure is reported, the others go on
-            report.failed.append((label(item), _reason(err)))
+            report.failed.append((label(item), describe(err)))
         else:
             report.done.append(item)
 
@@ -180,14 +181,3 @@ def _safe_target(root: Path, obj: S3Object, base: str) -> Path | None:
     if not existing.resolve().is_relative_to(root):
         return None
     return target
-
-
-def _reason(err: Exception) -> str:
-    from botocore.exceptions import ClientError
-
-    if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
-    if isinstance(err, OSError):
-        return err.strerror or str(err)
-    return f"{type(err).__name__}: {err}"

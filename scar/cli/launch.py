@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from scar.aws.function_deploy import own_s3
@@ -11,6 +10,7 @@ from scar.aws.invoke import decode_response, output_for_json, read_timeout
 from scar.aws.lambda_ import Lambda
 from scar.aws.launcher import LaunchReport, Selection, event_payload, invoke_with_backoff, launch_async, select_objects
 from scar.aws.s3 import S3, S3Location, S3Object, parse_location
+from scar.cli.confirm import confirm
 from scar.cli.output import human_size, table
 from scar.cli.targets import Target
 from scar.errors import BadInputError, OperationFailed, ScarError
@@ -48,7 +48,8 @@ def launch(args: argparse.Namespace, ctx: Context, target: Target, locations: li
     configuration = lam.get_configuration(target.name)
     if configuration is None:
         raise ScarError(f"function {target.name!r} does not exist in {target.region} (deploy it with scar init)")
-    _confirm(ctx, f"send {total} event(s) to {target.name}")
+    confirm(ctx, f"about to send {total} event(s) to {target.name} (--dry-run lists them)",
+            "Send them?", "nothing sent")
     (first_location, first_objects) = next((loc, objs) for loc, objs in batches if objs)
     first = first_objects[0]
     report = LaunchReport()
@@ -81,15 +82,6 @@ def _dry_run(ctx: Context, target: Target, batches: list[tuple[S3Location, list[
     text = table(("OBJECT", "SIZE"), rows) + f"\n\n{len(rows)} event(s) would be sent to {target.name} (dry run)"
     ctx.output.result(document, text)
     return 0
-
-
-def _confirm(ctx: Context, action: str) -> None:
-    if ctx.args.yes:
-        return
-    if not sys.stdin.isatty():
-        raise BadInputError(f"about to {action}: pass -y to confirm (no terminal to ask on), or --dry-run to list")
-    if input(f"{action[0].upper()}{action[1:]}? [y/N] ").strip().lower() not in ("y", "yes"):
-        raise BadInputError("nothing sent")
 
 
 def _summary(ctx: Context, target: Target, total: int, report: LaunchReport, first_output: bytes) -> int:

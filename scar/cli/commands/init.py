@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scar.aws.deploy import CREATE, DeployFailed, Journal, Plan, Step
+from scar.aws.deploy import CREATE, DeployFailed, Plan, Step
 from scar.aws.function_deploy import (
     DEPLOYMENT_KEY,
     FunctionArtifacts,
@@ -70,7 +70,6 @@ class _Region:
     deployments: list[_Deployment] = field(default_factory=list)
     layer: LayerState | None = None
     shared: list[Step] = field(default_factory=list)  # the layer and the buckets the functions share
-    shared_journal: Journal | None = None
     account: str = ""
 
 
@@ -212,29 +211,17 @@ def _deploy_region(region: _Region) -> None:
     planned = [d for d in region.deployments if d.plan is not None]
     if not planned:
         return
-    region.shared_journal = Journal()
-    for step in region.shared:
-        if step.run is None:
-            continue
-        try:
-            step.run(region.shared_journal)
-        except Exception as err:  # noqa: BLE001 - reported on every function that needed it
-            message = err.message if isinstance(err, ScarError) else _aws_message(err)
-            for deployment in planned:
-                deployment.error = f"could not {step.action} {step.resource}: {message}"
-            region.shared_journal.rollback()
-            return
+    try:
+        journal = Plan("shared resources", region.shared).apply()
+    except DeployFailed as err:  # already rolled back; every function needed these
+        for deployment in planned:
+            deployment.error = err.message
+        return
     lam = Lambda(region.session.client("lambda"))
     with ThreadPoolExecutor(min(MAX_PARALLEL_FUNCTIONS, len(planned))) as pool:
         list(pool.map(lambda d: _apply(d, lam), [d for d in planned if d.plan is not None]))
     if not any(d.error is None for d in region.deployments):
-        region.shared_journal.rollback()  # no function uses what this run created for them
-
-
-def _aws_message(err: Exception) -> str:
-    from scar.aws.errors import translate
-
-    return translate(err).message
+        journal.rollback()  # no function uses what this run created for them
 
 
 def _apply(deployment: _Deployment, lam: Lambda) -> None:

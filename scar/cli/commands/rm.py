@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from scar.aws.errors import message_of
 from scar.aws.function_deploy import DEPLOYMENT_KEY, own_s3
 from scar.aws.functions import list_functions
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, unused_layer_versions
 from scar.aws.s3 import S3
+from scar.cli.confirm import confirm
 from scar.cli.output import table
 from scar.cli.targets import Target, selected_functions
 from scar.config.defaults import default_config
 from scar.config.specs import StorageProvidersSpec
-from scar.errors import BadInputError, OperationFailed, ScarError
+from scar.errors import BadInputError, OperationFailed
 from scar.package.function_config import secret_values
 
 if TYPE_CHECKING:
@@ -37,7 +38,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.output.result({"Functions": [], "Layers": []}, None)
             return 0
         if not args.dry_run:
-            _confirm(ctx, [t.name for t in targets])
+            listing = ", ".join(t.name for t in targets)
+            confirm(ctx, f"rm -a would remove {len(targets)} function(s) and their log groups: {listing}",
+                    "Remove them?", "nothing removed")
     else:
         targets = selected_functions(ctx, several=True)
     groups: dict[tuple[str, str | None], list[Target]] = {}
@@ -62,19 +65,6 @@ def _all_functions(ctx: Context) -> list[Target]:
     return [Target(f.name, settings.region, settings.profile) for f in found]
 
 
-def _confirm(ctx: Context, names: list[str]) -> None:
-    listing = ", ".join(names)
-    if ctx.args.yes:
-        return
-    if not sys.stdin.isatty():
-        raise BadInputError(f"rm -a would remove {len(names)} function(s): {listing}; pass -y to confirm "
-                            "(no terminal to ask on)")
-    ctx.output.hint(f"This removes {len(names)} function(s) and their log groups: {listing}")
-    answer = input("Remove them? [y/N] ").strip().lower()
-    if answer not in ("y", "yes"):
-        raise BadInputError("nothing removed")
-
-
 def _remove_group(session: AwsSession, members: list[Target], providers: StorageProvidersSpec,
                   dry_run: bool) -> list[Removal]:
     lam = Lambda(session.client("lambda"))
@@ -94,12 +84,8 @@ def _remove_group(session: AwsSession, members: list[Target], providers: Storage
         try:
             return remove_function(lam, logs, s3, lambda: session.client("ssm"), target.name, deployment, layer,
                                    inputs, secrets, dry_run)
-        except ScarError as err:
-            return Removal(target.name, error=err.message)
         except Exception as err:  # noqa: BLE001 - one function's failure must not stop the others
-            from scar.aws.errors import translate
-
-            return Removal(target.name, error=translate(err).message)
+            return Removal(target.name, error=message_of(err))
 
     with ThreadPoolExecutor(min(MAX_PARALLEL, len(members))) as pool:
         return list(pool.map(remove, members))
