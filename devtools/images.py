@@ -261,3 +261,19 @@ def build_malicious_image(path: Path, outside: Path, fmt: str = "docker") -> Pat
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def fake_udocker_engine() -> bytes:
+    """A small, reproducible gzip tarball standing in for udocker's engine (the real one is downloaded
+    from the internet): enough for the tests that package, cache or verify it."""
+    import gzip
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        data = b"1.2.11\n"
+        info = tarfile.TarInfo("udocker_dir/lib/VERSION")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return gzip.compress(buffer.getvalue(), mtime=0)

@@ -15,7 +15,6 @@ import pytest
 
 from devtools.emulators import Ministack
 from devtools.images import build_busybox_image, static_busybox
-from tests.integration.lifecycle_support import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 MINISTACK = Path(os.environ.get("SCAR_TEST_MINISTACK", ROOT / ".venv-ministack" / "bin" / "ministack"))
@@ -46,8 +45,7 @@ def cloud(ministack: Ministack, monkeypatch: pytest.MonkeyPatch, isolated_env: P
     config.write_text(json.dumps({
         "scar": {"config_version": "2.0.0"},
         "aws": {"iam": {"role": "arn:aws:iam::000000000000:role/scar-e2e"},
-                "lambda": {"supervisor": {"runner": "sandbox",
-                                          "udocker_engine": {"file": str(make_engine(tmp_path / "eng.tgz"))}}}},
+                "lambda": {"supervisor": {"runner": "sandbox"}}},  # no udocker, so no engine to fetch
     }))
     return ministack.endpoint
 

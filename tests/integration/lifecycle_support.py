@@ -3,16 +3,14 @@ counter of the mutating AWS calls scar makes."""
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
-import tarfile
 from collections import Counter
 from pathlib import Path
 
 import boto3
 import pytest
 
+from devtools.images import fake_udocker_engine
 from scar.aws.session import AwsSession
 
 ACCOUNT = "123456789012"
@@ -21,14 +19,8 @@ READ_PREFIXES = ("Get", "List", "Describe", "Head")
 
 
 def make_engine(path: Path) -> Path:
-    """A small gzip tarball standing in for udocker's engine (the real one is downloaded from the internet)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        data = b"#!/bin/sh\necho fake proot\n"
-        info = tarfile.TarInfo("udocker_dir/bin/proot-x86_64")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    path.write_bytes(gzip.compress(buffer.getvalue(), mtime=0))
+    """udocker's engine for scar.cfg's udocker_engine.file (no test downloads the real one)."""
+    path.write_bytes(fake_udocker_engine())
     return path
 
 

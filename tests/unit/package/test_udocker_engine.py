@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import stat
-import tarfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,21 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from devtools.images import fake_udocker_engine
 from scar.config.specs import UdockerEngineSpec
 from scar.package.udocker_engine import default_cache_dir, obtain_engine
 
-
-def make_tarball() -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        content = b"1.2.11\n"
-        info = tarfile.TarInfo("udocker_dir/lib/VERSION")
-        info.size = len(content)
-        archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
-TARBALL = make_tarball()
+TARBALL = fake_udocker_engine()
 DIGEST = hashlib.sha256(TARBALL).hexdigest()
 
 
