@@ -9,9 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from scar.aws.errors import error_code
 from scar.aws.function_deploy import log_group_name
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
@@ -63,21 +60,10 @@ def remove_function(lam: Lambda, logs: Logs, s3: Callable[[], S3], ssm: Callable
     if tags.get(TAG_CREDENTIALS) or has_secrets:
         removal.outcomes.extend(remove_function_secrets(ssm(), name))
     if deployment:
-        removal.outcomes.append((f"deployment package s3://{deployment}", _delete_object(s3().client, deployment)))
+        bucket, _, key = deployment.partition("/")
+        removed = s3().delete_object(bucket, key)
+        removal.outcomes.append((f"deployment package s3://{deployment}", REMOVED if removed else ABSENT))
     return removal
-
-
-def _delete_object(s3_client: Any, location: str) -> str:
-    """Delete `bucket/key`; tolerant of a missing object or bucket."""
-    bucket, _, key = location.partition("/")
-    try:
-        s3_client.head_object(Bucket=bucket, Key=key)
-    except ClientError as err:
-        if error_code(err) in ("404", "NoSuchKey", "NotFound", "NoSuchBucket"):
-            return ABSENT
-        raise
-    s3_client.delete_object(Bucket=bucket, Key=key)
-    return REMOVED
 
 
 def unused_layer_versions(lam: Lambda, layer: str) -> list[dict[str, Any]]:

@@ -101,20 +101,29 @@ class S3:
                 raise AwsError(f"bucket {location.bucket!r} does not exist") from None
             raise
 
-    def object_metadata(self, bucket: str, key: str) -> dict[str, str] | None:
-        """The user metadata of an object, or None when there is no such object (or bucket)."""
+    def _head(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """HeadObject, or None when there is no such object (or bucket)."""
         try:
-            return self.client.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+            return self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as err:
             if error_code(err) in ("404", "NoSuchKey", "NotFound", "NoSuchBucket"):
                 return None
             raise
 
+    def object_metadata(self, bucket: str, key: str) -> dict[str, str] | None:
+        """The user metadata of an object, or None when there is no such object."""
+        head = self._head(bucket, key)
+        return None if head is None else head.get("Metadata", {})
+
+    def delete_object(self, bucket: str, key: str) -> bool:
+        """Delete one object; False when it (or its bucket) was already gone."""
+        if self._head(bucket, key) is None:
+            return False
+        self.client.delete_object(Bucket=bucket, Key=key)
+        return True
+
     def head_object(self, bucket: str, key: str) -> S3Object | None:
-        try:
-            head = self.client.head_object(Bucket=bucket, Key=key)
-        except ClientError as err:
-            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
+        head = self._head(bucket, key)
+        if head is None:
+            return None
         return S3Object(key, head["ContentLength"], head["LastModified"], head.get("ETag"))
