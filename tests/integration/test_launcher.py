@@ -46,6 +46,8 @@ class EchoRecorder:
         monkeypatch.setattr(AwsSession, "client", client)
 
     def _record(self, http_response, parsed, model, **kwargs) -> None:
+        if "Payload" not in parsed:  # a throttled (error) answer carries no payload: botocore retries it
+            return
         body = parsed["Payload"].read()
         parsed["Payload"] = StreamingBody(io.BytesIO(body), len(body))
         self.echoes.append((kwargs.get("context", {}).get("invocation_type", ""), json.loads(body)))
