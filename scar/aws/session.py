@@ -1,12 +1,15 @@
 """The only place where boto3 clients are built.
 
-Region and profile come from the settings (flags > environment > FDL > scar.cfg); the endpoint from
+The region comes from the settings (--region > FDL > AWS_REGION > AWS_DEFAULT_REGION > scar.cfg), the profile
+from them too (-pf > AWS_PROFILE > FDL > scar.cfg); the endpoint from
 `--endpoint-url` or botocore's own `AWS_ENDPOINT_URL[_<SERVICE>]`. Clients use the standard retry mode and
-a connection pool as large as the concurrency in use, and are built once per service.
+a connection pool as large as the largest concurrency asked, and are built once per service (and read
+timeout). The CLI keeps one session per (region, profile, endpoint) for a whole run.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
@@ -21,47 +24,77 @@ from scar.errors import BadInputError
 DEFAULT_MAX_ATTEMPTS = 5
 
 
-class AwsSession:
-    def __init__(self, region: str, profile: str | None = None, endpoint_url: str | None = None,
-                 concurrency: int = 10, read_timeout: int | None = None) -> None:
-        """`read_timeout` (seconds) must outlast the slowest answer awaited, e.g. a function's timeout."""
-        self.region = region
-        self.read_timeout = read_timeout
-        self.profile = profile
-        self.endpoint_url = endpoint_url
-        self.concurrency = concurrency
-        self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+class _Shared:
+    """What every view of one (region, profile, endpoint) shares: one botocore session (credentials are
+    resolved once), its clients, and the largest concurrency any view asked for."""
+
+    def __init__(self, region: str, profile: str | None, endpoint_url: str | None) -> None:
+        self.lock = threading.Lock()
+        self.concurrency = 0
+        self.clients: dict[tuple[str, int | None], tuple[int, Any]] = {}  # (service, read timeout) → (pool, client)
+        self.credentials_checked = False
         try:
             core = botocore.session.Session(profile=profile or None)
             core.register_component("data_loader", shared_loader())
-            self._session = boto3.session.Session(botocore_session=core, region_name=region)
+            self.session = boto3.session.Session(botocore_session=core, region_name=region)
             core.get_scoped_config()  # an unknown profile fails here, not at the first call
         except botocore.exceptions.ProfileNotFound:
             raise BadInputError(f"the AWS profile {profile!r} is not defined in ~/.aws/config or "
                                 "~/.aws/credentials") from None
 
+
+class AwsSession:
+    """Clients for one region, profile and endpoint. `view` gives another read timeout or concurrency on
+    the same credentials and clients: build one AwsSession per (region, profile, endpoint) and view it."""
+
+    def __init__(self, region: str, profile: str | None = None, endpoint_url: str | None = None,
+                 concurrency: int = 10, read_timeout: int | None = None) -> None:
+        """`read_timeout` (seconds) must outlast the slowest answer awaited, e.g. a function's timeout."""
+        self.region = region
+        self.profile = profile
+        self.endpoint_url = endpoint_url
+        self.read_timeout = read_timeout
+        self.concurrency = concurrency
+        self._shared = _Shared(region, profile, endpoint_url)
+        self._shared.concurrency = concurrency
+
+    def view(self, concurrency: int = 0, read_timeout: int | None = None) -> AwsSession:
+        """The same session for `concurrency` threads (pools grow to the largest ever asked) and with
+        `read_timeout`."""
+        other = copy.copy(self)
+        other.read_timeout = read_timeout
+        other.concurrency = concurrency
+        with self._shared.lock:
+            self._shared.concurrency = max(self._shared.concurrency, concurrency)
+        return other
+
     def client(self, service: str) -> Any:
-        """The client for `service` (built on first use; safe to share between threads)."""
-        with self._lock:
-            if service not in self._clients:
+        """The client for `service` (built on first use; safe to share between threads). Its connection
+        pool holds at least as many connections as the largest concurrency asked of this session."""
+        shared = self._shared
+        with shared.lock:
+            pool = max(10, shared.concurrency)
+            key = (service, self.read_timeout)
+            built = shared.clients.get(key)
+            if built is None or built[0] < pool:
                 self._check_credentials()
                 config = Config(
                     retries={"mode": "standard", "max_attempts": DEFAULT_MAX_ATTEMPTS},
-                    max_pool_connections=max(10, self.concurrency),
+                    max_pool_connections=pool,
                     user_agent_extra="scar",
                     **({"read_timeout": self.read_timeout} if self.read_timeout else {}),
                 )
-                self._clients[service] = self._session.client(
-                    service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
-                )
-            return self._clients[service]
+                client = shared.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
+                                               config=config)
+                built = shared.clients[key] = (pool, client)
+            return built[1]
 
     def _check_credentials(self) -> None:
-        if self._clients:
+        if self._shared.credentials_checked:
             return
-        if self._session.get_credentials() is None:
+        if self._shared.session.get_credentials() is None:
             hint = f" for profile {self.profile!r}" if self.profile else ""
             raise BadInputError(
                 f"no AWS credentials found{hint}: run `aws configure`, set AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY, or choose a profile with --profile")
+        self._shared.credentials_checked = True

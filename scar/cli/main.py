@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import threading
 
 from scar.cli.output import Output
 from scar.cli.parser import build_parser
@@ -23,6 +24,8 @@ class Context:
         self.args = args
         self.output = output
         self._settings: Settings | None = None
+        self._sessions: dict[tuple[str, str | None, str | None], AwsSession] = {}
+        self._sessions_lock = threading.Lock()
 
     def settings(self, deploying: bool = False) -> Settings:
         """The validated configuration (loaded once, on first use); `deploying` also requires a role."""
@@ -34,12 +37,18 @@ class Context:
 
     def aws(self, region: str | None = None, profile: str | None = None, concurrency: int = 10,
             read_timeout: int | None = None) -> AwsSession:
-        """An AWS session (default region and profile from the settings)."""
+        """An AWS session (default region and profile from the settings). One session is built per
+        (region, profile, endpoint) and run, so credentials are resolved once; each call views it with its
+        own read timeout, and connection pools grow to the largest `concurrency` asked."""
         from scar.aws.session import AwsSession
 
         settings = self.settings()
-        return AwsSession(region or settings.region, profile if profile is not None else settings.profile,
-                          settings.endpoint_url, concurrency, read_timeout)
+        key = (region or settings.region, profile if profile is not None else settings.profile,
+               settings.endpoint_url)
+        with self._sessions_lock:
+            if key not in self._sessions:
+                self._sessions[key] = AwsSession(*key, concurrency=concurrency)
+            return self._sessions[key].view(concurrency, read_timeout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,4 +104,6 @@ def _debug_traceback(args: argparse.Namespace) -> None:
     if args.debug:
         import traceback
 
-        traceback.print_exc(file=sys.stderr)
+        from scar.cli.debug_log import redact
+
+        print(redact(traceback.format_exc()), end="", file=sys.stderr)
