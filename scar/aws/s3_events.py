@@ -6,6 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
+from scar.aws.arns import arn
+from scar.config.regions import partition_of
+
 
 def s3_event(bucket: str, key: str, size: int, region: str, when: datetime | None = None) -> dict[str, Any]:
     """The `ObjectCreated:Put` notification for one object (the key URL-encoded, as S3 does)."""
@@ -19,7 +22,7 @@ def s3_event(bucket: str, key: str, size: int, region: str, when: datetime | Non
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": "scar-run",
-            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "bucket": {"name": bucket, "arn": arn(partition_of(region), "s3", "", "", bucket)},
             "object": {"key": quote_plus(key, safe="/"), "size": size},
         },
     }]}

@@ -16,9 +16,10 @@ def shared_loader() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows. Read from its data file directly: importing botocore to ask it would
-    cost a command that never talks to AWS (validate, run --local) a fifth of a second."""
+def _partitions() -> tuple[dict[str, Any], ...]:
+    """botocore's partitions (aws, aws-cn, aws-us-gov, ...), each with its regions and region pattern. Read
+    from its data file directly: importing botocore to ask it would cost a command that never talks to AWS
+    (validate, run --local) a fifth of a second."""
     import gzip
     import importlib.util
     import json
@@ -32,4 +33,26 @@ def known_regions() -> frozenset[str]:
         endpoints = json.loads((folder / "endpoints.json").read_bytes())
     else:
         endpoints = json.loads(gzip.decompress((folder / "endpoints.json.gz").read_bytes()))
-    return frozenset(region for partition in endpoints.get("partitions", ()) for region in partition.get("regions", {}))
+    return tuple(endpoints.get("partitions", ()))
+
+
+@functools.lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows."""
+    return frozenset(region for partition in _partitions() for region in partition.get("regions", {}))
+
+
+@functools.lru_cache(maxsize=64)
+def partition_of(region: str) -> str:
+    """The partition of `region` (`aws`, `aws-cn`, `aws-us-gov`, ...), as ARNs spell it: the one listing the
+    region, else the one whose region pattern matches it, else `aws`."""
+    import re
+
+    for partition in _partitions():
+        if region in partition.get("regions", {}):
+            return str(partition["partition"])
+    for partition in _partitions():
+        pattern = partition.get("regionRegex")
+        if pattern and re.fullmatch(pattern, region):
+            return str(partition["partition"])
+    return "aws"
