@@ -25,8 +25,9 @@ from devtools.images import (
     image_config,
     write_image,
 )
-from scar.supervisor import image as image_module
 from scar.supervisor.image import ImageError, extract_image, load_image
+from scar.supervisor.image.extract import Extractor
+from scar.supervisor.image.source import HAS_ZSTD
 
 FAKE_BUSYBOX = b"\x7fELF not really busybox\n" * 100  # never run by these tests
 
@@ -62,7 +63,7 @@ def test_extracts_both_formats(tmp_path: Path, fmt: str, gzip_layers: bool) -> N
     extracted = extract_image(path, tmp_path / "cache")
     root = extracted.rootfs
     assert extracted.digest == info.digest
-    assert root == tmp_path / "cache" / info.digest.removeprefix("sha256:") / "rootfs"
+    assert root == tmp_path / "cache" / info.cache_key / "rootfs"
     assert (root / "bin/busybox").read_bytes() == FAKE_BUSYBOX
     assert os.readlink(root / "bin/sh") == "busybox"
     assert os.readlink(root / "usr/bin") == "/bin"  # absolute targets are kept as written
@@ -94,28 +95,31 @@ def test_layers_stored_as_links_in_the_tarball(tmp_path: Path) -> None:
     linked = tmp_path / "linked.tar"
     with tarfile.open(original) as source, tarfile.open(linked, "w") as target:
         manifest = json.load(source.extractfile("manifest.json"))
+        config = json.load(source.extractfile(manifest[0]["Config"]))
         first = manifest[0]["Layers"][0]
         for member in source.getmembers():
-            if member.name != "manifest.json":
+            if member.name not in ("manifest.json", manifest[0]["Config"]):
                 target.addfile(member, source.extractfile(member))
         link = tarfile.TarInfo("again/layer.tar")
         link.type, link.linkname = tarfile.SYMTYPE, f"../{first}"
         target.addfile(link)
         manifest[0]["Layers"].append("again/layer.tar")  # layer 1 once more, on top
-        data = json.dumps(manifest).encode()
-        info = tarfile.TarInfo("manifest.json")
-        info.size = len(data)
-        target.addfile(info, io.BytesIO(data))
+        config["rootfs"]["diff_ids"].append(config["rootfs"]["diff_ids"][0])
+        for name, document in ((manifest[0]["Config"], config), ("manifest.json", manifest)):
+            data = json.dumps(document).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
     root = extract_image(linked, tmp_path / "cache").rootfs
     assert (root / "opt/overwritten.txt").read_text() == "layer 1\n"
 
 
-def test_modes_and_owners_are_kept(tmp_path: Path) -> None:
+def test_modes_and_owners_are_kept_without_setuid_and_setgid(tmp_path: Path) -> None:
     root = extract_image(build(tmp_path), tmp_path / "cache").rootfs
     modes = {name: stat.S_IMODE((root / name).lstat().st_mode) for name in
              ("tmp", "root", "var/mail", "usr/local/bin/setuid-tool", "usr/local/bin/setgid-tool", "bin/busybox")}
-    assert modes == {"tmp": 0o1777, "root": 0o700, "var/mail": 0o2775, "usr/local/bin/setuid-tool": 0o4755,
-                     "usr/local/bin/setgid-tool": 0o2755, "bin/busybox": 0o755}
+    assert modes == {"tmp": 0o1777, "root": 0o700, "var/mail": 0o775, "usr/local/bin/setuid-tool": 0o755,
+                     "usr/local/bin/setgid-tool": 0o755, "bin/busybox": 0o755}
     if os.geteuid() == 0:
         assert (root / "var/mail").stat().st_gid == 8
         assert (root / "usr/local/bin/setgid-tool").stat().st_gid == 42
@@ -135,7 +139,7 @@ def test_gzip_compressed_tarball(tmp_path: Path) -> None:
     assert load_image(packed).digest == load_image(plain).digest
     root = extract_image(packed, tmp_path / "cache").rootfs
     assert (root / "opt/overwritten.txt").read_text() == "layer 2\n"
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [load_image(plain).digest.split(":")[1]]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [load_image(plain).cache_key]
 
 
 def test_oci_layout_folder(tmp_path: Path) -> None:
@@ -172,7 +176,7 @@ def test_nested_index_picks_the_host_platform(tmp_path: Path) -> None:
     assert load_image(folder).layers == load_image(build(tmp_path, "oci")).layers
 
 
-@pytest.mark.skipif(image_module._HAS_ZSTD, reason="this Python reads zstd layers")
+@pytest.mark.skipif(HAS_ZSTD, reason="this Python reads zstd layers")
 def test_zstd_layers_are_reported(tmp_path: Path) -> None:
     folder = unpack(build(tmp_path, "oci"), tmp_path / "layout")
     index = json.loads((folder / "index.json").read_text())
@@ -234,7 +238,7 @@ def test_interrupted_extraction_leaves_nothing_reusable(tmp_path: Path, monkeypa
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(image_module._Extractor, "_finish_dirs", crash)
+        patch.setattr(Extractor, "_finish_dirs", crash)
         with pytest.raises(KeyboardInterrupt):
             extract_image(path, tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []
