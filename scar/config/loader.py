@@ -1,4 +1,5 @@
-"""Load, merge and validate everything a command needs: defaults < scar.cfg < FDL < environment < flags."""
+"""Load, merge and validate everything a command needs: defaults < scar.cfg < FDL < environment < flags,
+except the region: defaults < scar.cfg < AWS_DEFAULT_REGION < AWS_REGION < FDL < --region."""
 
 from __future__ import annotations
 
@@ -54,12 +55,9 @@ def load_settings(args: argparse.Namespace, notice: Notice, deploying: bool = Fa
     cfg_file = config_path(getattr(args, "config", None))
     cfg = load_config(cfg_file, notice)
     aws_cfg = cfg.get("aws") if isinstance(cfg.get("aws"), dict) else {}
-    region, region_origin = _pick(
-        (getattr(args, "region", None), flag_origin("--region")),
-        (os.environ.get("AWS_REGION"), env_origin("AWS_REGION")),
-        (os.environ.get("AWS_DEFAULT_REGION"), env_origin("AWS_DEFAULT_REGION")),
-        (aws_cfg.get("region"), file_origin(cfg_file, ("aws", "region"))),
-    )
+    region_candidates = _region_candidates(args, cfg_file, aws_cfg)
+    region_problems = [problem for value, origin in region_candidates if (problem := _region_problem(value, origin))]
+    region, _ = _pick(*region_candidates)
     profile, _ = _pick(
         (getattr(args, "profile", None), flag_origin("-pf/--profile")),
         (os.environ.get("AWS_PROFILE"), env_origin("AWS_PROFILE")),
@@ -70,15 +68,18 @@ def load_settings(args: argparse.Namespace, notice: Notice, deploying: bool = Fa
     overrides = function_overrides(args)
     name = getattr(args, "name", None)
     if not fdl_name and not (deploying and (overrides or name)):
-        _check_region(region, region_origin)
+        if region_problems:
+            raise ConfigError(region_problems)
+        if not region:
+            raise BadInputError("no AWS region: pass --region, set AWS_REGION, or set aws.region in scar.cfg")
         return Settings(cfg_file, region, profile, endpoint)
     loader = _Loader(cfg_file, cfg, args, deploying)
     if fdl_name:
         loader.load_fdl(Path(fdl_name).expanduser(), name, overrides)
     else:
         loader.add_cli_function(name, overrides)
-    if loader.problems:
-        raise ConfigError(loader.problems)
+    if region_problems or loader.problems:
+        raise ConfigError(list(dict.fromkeys(region_problems + loader.problems)))  # a region may be reported twice
     return Settings(cfg_file, region, profile, endpoint, loader.fdl_file, tuple(loader.functions),
                     tuple(loader.oscar), loader.storage)
 
@@ -90,13 +91,29 @@ def _pick(*candidates: tuple[Any, Origin]) -> tuple[Any, Origin | None]:
     return None, None
 
 
-def _check_region(region: str | None, origin: Origin | None) -> None:
-    if not region:
-        raise BadInputError("no AWS region: pass --region, set AWS_REGION, or set aws.region in scar.cfg")
-    failure = _known_region(region)
-    if failure:
-        where = origin.describe() if origin else "region"
-        raise BadInputError(f"{where}: {region!r} {failure}")
+def _region_candidates(args: argparse.Namespace, cfg_file: Path,
+                       aws_cfg: Mapping[str, Any]) -> list[tuple[Any, Origin]]:
+    """Every region given outside the FDL, strongest first: --region, AWS_REGION, AWS_DEFAULT_REGION, then
+    scar.cfg's (aws.region, or an original per-service one such as aws.lambda.region)."""
+    candidates: list[tuple[Any, Origin]] = [
+        (getattr(args, "region", None), flag_origin("--region")),
+        (os.environ.get("AWS_REGION"), env_origin("AWS_REGION")),
+        (os.environ.get("AWS_DEFAULT_REGION"), env_origin("AWS_DEFAULT_REGION")),
+        (aws_cfg.get("region"), file_origin(cfg_file, ("aws", "region"))),
+    ]
+    for section in _SECTIONS:
+        values = aws_cfg.get(section)
+        if isinstance(values, Mapping) and values.get("region"):
+            candidates.append((values["region"], file_origin(cfg_file, ("aws", section, "region"))))
+    return candidates
+
+
+def _region_problem(value: Any, origin: Origin) -> str | None:
+    """Why a region value is not one AWS knows (the value is checked wherever it came from, used or not)."""
+    if not value:
+        return None
+    failure = _known_region(value) if isinstance(value, str) else "must be a text value"
+    return f"{origin.describe()}: {value!r} {failure}" if failure else None
 
 
 class _Loader:
@@ -128,12 +145,12 @@ class _Loader:
             moved: dict[KeyPath, KeyPath] = {}
             tree.merge(_fold_sections(cfg_aws, self._fold_problem(self.cfg_file, ("aws",)), moved),
                        lambda p: file_origin(self.cfg_file, ("aws",) + moved.get(p, p)))
+        for variable in ("AWS_DEFAULT_REGION", "AWS_REGION"):  # defaults below the FDL, as for a Terraform provider
+            if os.environ.get(variable):
+                tree.merge({"region": os.environ[variable]}, lambda p, v=variable: env_origin(v))
         return tree
 
     def _top_layers(self, tree: Tree, overrides: FunctionOverrides) -> Tree:
-        for variable in ("AWS_DEFAULT_REGION", "AWS_REGION"):
-            if os.environ.get(variable):
-                tree.merge({"region": os.environ[variable]}, lambda p, v=variable: env_origin(v))
         if os.environ.get("AWS_PROFILE"):
             tree.merge({"boto_profile": os.environ["AWS_PROFILE"]}, lambda p: env_origin("AWS_PROFILE"))
         flags = {"region": getattr(self.args, "region", None), "boto_profile": getattr(self.args, "profile", None)}

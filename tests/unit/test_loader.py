@@ -170,15 +170,22 @@ def test_region_from_every_layer(load, write, write_cfg, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     monkeypatch.setenv("AWS_REGION", "eu-north-1")
     assert region("--region", "ap-south-1") == "ap-south-1"
+    assert region() == "eu-west-2"  # the FDL's region beats the environment, as a Terraform provider's does
+    write("fdl.yaml", ONE_FUNCTION)
     assert region() == "eu-north-1"
     monkeypatch.delenv("AWS_REGION")
     assert region() == "eu-central-1"
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    assert region() == "eu-west-2"
-    write("fdl.yaml", ONE_FUNCTION)
     assert region() == "eu-west-3"
     write_cfg({"aws": {"iam": {"role": ROLE}}})
     assert region() == "us-east-1"  # the built-in default
+
+
+def test_the_fdl_region_is_where_the_function_goes_even_with_aws_default_region(load, write, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    write("fdl.yaml", ONE_FUNCTION.replace("  - lambda:", "  - region: eu-west-1\n    lambda:"))
+    settings = load("-f", "fdl.yaml")
+    assert (settings.region, settings.functions[0].region) == ("us-east-1", "eu-west-1")
 
 
 def test_region_given_before_the_command_counts_too(load, one, monkeypatch):
@@ -255,7 +262,40 @@ def test_a_bad_region_names_its_source(scar, one, monkeypatch, variable, shown):
     assert result.code == 2
     assert errors(result.stderr) == [f"{shown}: 'moon-1' must be an AWS region (for example us-east-1, eu-west-1)"]
     result = scar("validate", "-f", one, "-r", ROLE, "--region", "mars-2")
-    assert errors(result.stderr) == ["command line: --region: 'mars-2' must be an AWS region (for example "
+    assert errors(result.stderr) == [  # every value is checked, the one used or not
+        "command line: --region: 'mars-2' must be an AWS region (for example us-east-1, eu-west-1)",
+        f"{shown}: 'moon-1' must be an AWS region (for example us-east-1, eu-west-1)"]
+
+
+def test_a_bad_fdl_region_fails_validate_whatever_the_environment(scar, write, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    fdl = write("fdl.yaml", ONE_FUNCTION.replace("  - lambda:", "  - region: mars-1\n    lambda:"))
+    result = scar("validate", "-f", fdl, "-r", ROLE)
+    assert result.code == 2
+    assert errors(result.stderr) == [f"{fdl}:3: functions.aws[0].region: 'mars-1' must be an AWS region "
+                                     "(for example us-east-1, eu-west-1)"]
+
+
+@pytest.mark.parametrize("key", [("region",), ("lambda", "region")])
+def test_a_bad_scar_cfg_region_is_reported_even_when_the_fdl_sets_one(scar, write, write_cfg, key):
+    section = {"iam": {"role": ROLE}}
+    (section.setdefault(key[0], {}) if len(key) > 1 else section)[key[-1]] = "venus-3"
+    cfg = write_cfg({"aws": section})
+    fdl = write("fdl.yaml", ONE_FUNCTION.replace("  - lambda:", "  - region: eu-west-1\n    lambda:"))
+    result = scar("validate", "-f", fdl)
+    assert result.code == 2
+    assert f"{cfg}: aws.{'.'.join(key)}: 'venus-3' must be an AWS region (for example us-east-1, eu-west-1)" in \
+        errors(result.stderr)
+    without_fdl = scar("ls")
+    assert (without_fdl.code, errors(without_fdl.stderr)) == (2, [
+        f"{cfg}: aws.{'.'.join(key)}: 'venus-3' must be an AWS region (for example us-east-1, eu-west-1)"])
+
+
+def test_a_bad_region_without_an_fdl_names_its_source(scar, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "pluto-9")
+    result = scar("ls")
+    assert result.code == 2
+    assert errors(result.stderr) == ["environment: AWS_REGION: 'pluto-9' must be an AWS region (for example "
                                      "us-east-1, eu-west-1)"]
 
 
