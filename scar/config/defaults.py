@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from scar.version import __version__
+
 CONFIG_VERSION = "2.0.0"
 
 #: Runtimes AWS Lambda still accepts for new Python functions, newest last.
@@ -17,6 +19,10 @@ DEFAULT_RUNTIME = "python3.13"
 
 #: udocker's engine tarball (its "udockertools"), as udocker 1.3.17 names it; pin its sha256 in scar.cfg.
 UDOCKER_ENGINE_URL = "https://download.a.incd.pt/udocker/udocker-englib-1.2.11.tar.gz"
+
+#: Supervisor versions that mean scar's own supervisor (the one it ships); any other is an original SCAR
+#: release, which an upgraded scar.cfg's value turns into `builtin` and which init refuses from an FDL or flag.
+OWN_SUPERVISOR_VERSIONS = ("builtin", "latest", __version__)
 
 _DEFAULTS: dict[str, Any] = {
     "scar": {"config_version": CONFIG_VERSION},

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scar.config.cfgfile import config_path, load_config
-from scar.config.defaults import default_config
+from scar.config.defaults import OWN_SUPERVISOR_VERSIONS, default_config
 from scar.config.merge import Tree
 from scar.config.origin import KeyPath, Origin, env_origin, file_origin, flag_origin, format_path
 from scar.config.overrides import NAME_FLAG, FunctionOverrides, function_overrides
@@ -73,7 +73,7 @@ def load_settings(args: argparse.Namespace, notice: Notice, deploying: bool = Fa
         if not region:
             raise BadInputError("no AWS region: pass --region, set AWS_REGION, or set aws.region in scar.cfg")
         return Settings(cfg_file, region, profile, endpoint)
-    loader = _Loader(cfg_file, cfg, args, deploying)
+    loader = _Loader(cfg_file, cfg, args, deploying, notice)
     if fdl_name:
         loader.load_fdl(Path(fdl_name).expanduser(), name, overrides)
     else:
@@ -117,8 +117,11 @@ def _region_problem(value: Any, origin: Origin) -> str | None:
 
 
 class _Loader:
-    def __init__(self, cfg_file: Path, cfg: dict[str, Any], args: argparse.Namespace, deploying: bool) -> None:
+    def __init__(self, cfg_file: Path, cfg: dict[str, Any], args: argparse.Namespace, deploying: bool,
+                 notice: Notice = lambda message: None) -> None:
         self.cfg_file = cfg_file
+        self.notice = notice
+        self._supervisor_notice_given = False
         self.cfg = cfg
         self.args = args
         self.deploying = deploying
@@ -143,12 +146,27 @@ class _Loader:
         cfg_aws = self.cfg.get("aws")
         if isinstance(cfg_aws, Mapping):
             moved: dict[KeyPath, KeyPath] = {}
-            tree.merge(_fold_sections(cfg_aws, self._fold_problem(self.cfg_file, ("aws",)), moved),
-                       lambda p: file_origin(self.cfg_file, ("aws",) + moved.get(p, p)))
+            folded = self._own_supervisor(_fold_sections(cfg_aws, self._fold_problem(self.cfg_file, ("aws",)), moved))
+            tree.merge(folded, lambda p: file_origin(self.cfg_file, ("aws",) + moved.get(p, p)))
         for variable in ("AWS_DEFAULT_REGION", "AWS_REGION"):  # defaults below the FDL, as for a Terraform provider
             if os.environ.get(variable):
                 tree.merge({"region": os.environ[variable]}, lambda p, v=variable: env_origin(v))
         return tree
+
+    def _own_supervisor(self, cfg_aws: dict[str, Any]) -> dict[str, Any]:
+        """scar.cfg's layer with an original SCAR supervisor version (`1.2.0-rc4`, ...) read as `builtin`:
+        an upgraded original scar.cfg deploys with scar's own supervisor, and says so once per run. (An FDL
+        or a flag naming another version is the user's explicit choice: it is left for init to refuse.)"""
+        lam = cfg_aws.get("lambda")
+        supervisor = lam.get("supervisor") if isinstance(lam, dict) else None
+        version = supervisor.get("version") if isinstance(supervisor, Mapping) else None
+        if version is None or str(version) in OWN_SUPERVISOR_VERSIONS:
+            return cfg_aws
+        if not self._supervisor_notice_given:
+            self._supervisor_notice_given = True
+            self.notice(f"{self.cfg_file}: aws.lambda.supervisor.version {str(version)!r} is the original SCAR's "
+                        "supervisor; deploying scar's own (builtin) instead (set it to builtin to silence this)")
+        return {**cfg_aws, "lambda": {**lam, "supervisor": {**supervisor, "version": "builtin"}}}
 
     def _top_layers(self, tree: Tree, overrides: FunctionOverrides) -> Tree:
         if os.environ.get("AWS_PROFILE"):

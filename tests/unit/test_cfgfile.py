@@ -11,6 +11,7 @@ import pytest
 from scar.config.cfgfile import config_path, load_config, upgrade_config, write_config
 from scar.config.defaults import CONFIG_VERSION, DEFAULT_RUNTIME, LAMBDA_PYTHON_RUNTIMES, default_config
 from scar.errors import BadInputError
+from scar.version import __version__
 from tests.unit.support import ROLE, errors
 
 
@@ -306,3 +307,52 @@ def test_a_config_without_a_usable_version_is_upgraded(cfg_file, content):
     assert json.loads(cfg_file.read_text()) == default_config()
     assert len(notices) == 1 and "from config version unknown to" in notices[0]
     assert json.loads(cfg_file.with_name("scar.cfg_old").read_text()) == content
+
+
+# ---- an original supervisor version ----------------------------------------------------------------
+
+
+TWO_FUNCTIONS = """
+    functions:
+      aws:
+      - lambda: {name: fn1, container: {image: one}}
+      - lambda: {name: fn2, container: {image: two}}
+    """
+
+
+@pytest.mark.parametrize("version", ["1.2.0-rc4", "1.5.0", "1.0.0"])
+def test_an_original_supervisor_version_in_scar_cfg_deploys_the_builtin_one_and_says_so_once(
+        load, write, cfg_file, version):
+    old = original_1_1_0()
+    old["aws"]["lambda"]["supervisor"]["version"] = version
+    cfg_file.parent.mkdir(parents=True, exist_ok=True)
+    cfg_file.write_text(json.dumps(old))
+    write("fdl.yaml", TWO_FUNCTIONS)
+    for _ in range(2):  # the upgrade run, and any later run
+        notices: list[str] = []
+        settings = load("-f", "fdl.yaml", notices=notices)
+        assert [f.lambda_.supervisor.version for f in settings.functions] == ["builtin", "builtin"]
+        said = [n for n in notices if "aws.lambda.supervisor.version" in n]
+        assert said == [f"{cfg_file}: aws.lambda.supervisor.version {version!r} is the original SCAR's supervisor; "
+                        "deploying scar's own (builtin) instead (set it to builtin to silence this)"]
+
+
+@pytest.mark.parametrize("version", ["builtin", "latest", __version__])
+def test_scar_s_own_supervisor_versions_in_scar_cfg_are_kept_silently(load, one_fdl, write_cfg, version):
+    write_cfg({"aws": {"lambda": {"supervisor": {"version": version}}}})
+    notices: list[str] = []
+    assert load("-f", one_fdl, notices=notices).functions[0].lambda_.supervisor.version == version
+    assert notices == []
+
+
+def test_an_original_version_from_the_fdl_or_a_flag_is_kept_for_init_to_refuse(load, write, write_cfg):
+    write_cfg({"aws": {"lambda": {"supervisor": {"version": "1.2.0-rc4"}}}})
+    write("fdl.yaml", TWO_FUNCTIONS.replace("{image: one}}", "{image: one}, supervisor: {version: 1.3.0}}"))
+    settings = load("-f", "fdl.yaml")
+    assert [f.lambda_.supervisor.version for f in settings.functions] == ["1.3.0", "builtin"]
+    assert load("-f", "fdl.yaml", "-n", "fn2", "-sv", "1.4.0").functions[0].lambda_.supervisor.version == "1.4.0"
+
+
+@pytest.fixture
+def one_fdl(write) -> Path:
+    return write("one.yaml", TWO_FUNCTIONS.split("      - lambda: {name: fn2")[0])
