@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from scar.aws.function_deploy import own_s3
 from scar.aws.invoke import decode_response, output_for_json, read_timeout
 from scar.aws.lambda_ import Lambda
 from scar.aws.launcher import LaunchReport, Selection, event_payload, invoke_with_backoff, launch_async, select_objects
@@ -13,6 +12,7 @@ from scar.aws.s3 import S3, S3Location, S3Object, parse_location
 from scar.cli.confirm import confirm
 from scar.cli.output import human_size, table
 from scar.cli.targets import Target
+from scar.config.specs import own_s3
 from scar.errors import BadInputError, OperationFailed, ScarError
 
 if TYPE_CHECKING:

@@ -373,6 +373,11 @@ class StorageProvidersSpec:
         return ident in getattr(self, kind, {})
 
 
+def own_s3(ios: tuple[StorageIOSpec, ...] | list[StorageIOSpec]) -> list[StorageIOSpec]:
+    """Inputs or outputs in the function's own account (`s3`), the ones scar wires and creates."""
+    return [io for io in ios if io.storage_provider == "s3"]
+
+
 def storage_ios(spec: Any) -> list[tuple[str, int, StorageIOSpec]]:
     """The inputs and outputs of a Lambda or OSCAR spec, with their key and index."""
     return [(key, i, io) for key in ("input", "output") for i, io in enumerate(getattr(spec, key))]

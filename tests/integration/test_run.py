@@ -79,10 +79,12 @@ def test_run_drops_the_separator_before_arguments(scar, fn):
 def test_run_sends_script_base64_and_arguments(scar, fn, tmp_path):
     script = tmp_path / "job.sh"
     script.write_bytes(b"#!/bin/sh\necho \xc3\xa9t\xc3\xa9 $@\n")
+    assert json.loads(scar("run", "-n", fn, "-s", script).stdout) == {
+        "script": base64.b64encode(script.read_bytes()).decode()}
     result = scar("run", "-n", fn, "-s", script, "a", "b")
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout) == {"script": base64.b64encode(script.read_bytes()).decode(),
-                                         "cmd_args": ["a", "b"]}
+    assert json.loads(result.stdout) == {"cmd_args": ["a", "b"]}  # arguments override any script
+    assert "scar: -s/--run-script is not sent: the command arguments override it" in result.stderr
 
 
 def test_run_missing_script_is_bad_input(scar, fn, tmp_path):
@@ -121,21 +123,25 @@ def test_run_json_text_output(scar, fn, cloud):
     queue_response(cloud, supervisor_document(b"done\n"))
     result = scar("run", "-n", fn, "-j")
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "Name": "fn", "RequestId": "req-42", "StatusCode": 200, "LogGroupName": "/aws/lambda/fn",
-        "LogStreamName": "2026/11/25/[$LATEST]abc", "Output": "done\n", "OutputEncoding": "utf-8"}
+    document = json.loads(result.stdout)
+    assert list(document) == ["LambdaOutput"]  # the original SCAR's shape, and its keys first
+    assert list(document["LambdaOutput"])[:5] == ["StatusCode", "Payload", "LogGroupName", "LogStreamName",
+                                                  "RequestId"]
+    assert document["LambdaOutput"] == {
+        "StatusCode": 200, "Payload": "done\n", "LogGroupName": "/aws/lambda/fn",
+        "LogStreamName": "2026/11/25/[$LATEST]abc", "RequestId": "req-42", "Name": "fn", "PayloadEncoding": "utf-8"}
 
 
 def test_run_json_binary_output_is_base64(scar, fn, cloud):
     queue_response(cloud, supervisor_document(b"\xff\xfe\x00"))
-    document = json.loads(scar("-j", "run", "-n", fn).stdout)
-    assert document["OutputEncoding"] == "base64"
-    assert base64.b64decode(document["Output"]) == b"\xff\xfe\x00"
+    document = json.loads(scar("-j", "run", "-n", fn).stdout)["LambdaOutput"]
+    assert document["PayloadEncoding"] == "base64"
+    assert base64.b64decode(document["Payload"]) == b"\xff\xfe\x00"
 
 
 def test_run_json_echo_shown_as_is(scar, fn):
-    document = json.loads(scar("run", "-n", fn, "-j", "x").stdout)
-    assert document["Output"] == '{"cmd_args": ["x"]}'
+    document = json.loads(scar("run", "-n", fn, "-j", "x").stdout)["LambdaOutput"]
+    assert document["Payload"] == '{"cmd_args": ["x"]}'
     assert document["LogGroupName"] is None and document["RequestId"]
 
 
@@ -162,7 +168,7 @@ def test_run_asynchronous(scar, fn):
 
 
 def test_run_asynchronous_json(scar, fn):
-    document = json.loads(scar("run", "-n", fn, "-a", "-j").stdout)
+    document = json.loads(scar("run", "-n", fn, "-a", "-j").stdout)["LambdaOutput"]
     assert set(document) == {"Name", "RequestId", "StatusCode"}
     assert document["Name"] == "fn" and document["StatusCode"] == 202
 
@@ -226,18 +232,31 @@ def test_run_fdl_needs_one_function(scar, fdl):
     assert "choose one with -n NAME" in result.stderr
 
 
-def test_run_fdl_uses_run_script_and_c_args(scar, fdl):
+def test_run_fdl_c_args_override_its_run_script(scar, fdl):
     result = scar("run", "-f", fdl, "-n", "fn-a")
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout) == {"script": base64.b64encode(b"echo hi\n").decode(),
-                                         "cmd_args": ["one", "two"]}
+    assert json.loads(result.stdout) == {"cmd_args": ["one", "two"]}
+
+
+def test_trailing_arguments_override_the_fdl_run_script(scar, fdl):
+    fdl.write_text(fdl.read_text().replace("      c_args: [one, two]\n", ""))
+    assert json.loads(scar("run", "-f", fdl, "-n", "fn-a").stdout) == {
+        "script": base64.b64encode(b"echo hi\n").decode()}
+    result = scar("run", "-f", fdl, "-n", "fn-a", "--", "cmd", "--flag")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout) == {"cmd_args": ["cmd", "--flag"]}
+    assert "is not sent" not in result.stderr  # no -s was given: nothing to warn about
 
 
 def test_run_flags_beat_the_fdl(scar, fdl, tmp_path):
     (tmp_path / "other.sh").write_text("echo other\n")
-    result = scar("run", "-f", fdl, "-n", "fn-a", "-s", tmp_path / "other.sh", "three")
-    assert json.loads(result.stdout) == {"script": base64.b64encode(b"echo other\n").decode(),
-                                         "cmd_args": ["three"]}
+    result = scar("run", "-f", fdl, "-n", "fn-b", "-s", tmp_path / "other.sh")
+    assert json.loads(result.stdout) == {"script": base64.b64encode(b"echo other\n").decode()}
+    result = scar("run", "-f", fdl, "-n", "fn-a", "three")
+    assert json.loads(result.stdout) == {"cmd_args": ["three"]}
+    result = scar("run", "-f", fdl, "-n", "fn-a", "-s", tmp_path / "other.sh")  # fn-a has c_args
+    assert json.loads(result.stdout) == {"cmd_args": ["one", "two"]}
+    assert "scar: -s/--run-script is not sent: the command arguments override it" in result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -265,9 +284,9 @@ def test_run_function_error_json(scar, cloud, docker_moto, monkeypatch):
     create_function(docker_moto.endpoint, "broken")
     result = scar("run", "-n", "broken", "-j")
     assert result.code == 1
-    document = json.loads(result.stdout)  # exactly one document
+    document = json.loads(result.stdout)["LambdaOutput"]  # exactly one document
     assert document["FunctionError"].startswith("error running docker")
-    assert "Output" not in document
+    assert "Payload" not in document
 
 
 def test_run_verbose_shows_the_log_tail(scar, fn, cloud, monkeypatch):

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if asynchronous and args.output_file:
         raise BadInputError("command line: -o/--output-file needs a synchronous run (there is no output to "
                             "write with -a/--asynchronous or lambda.asynchronous)")
-    payload = build_payload(_run_script(args.run_script, spec), _container_args(args.c_args, spec))
+    payload = build_payload(*_script_and_args(ctx, args, spec))
     check_payload_size(payload, asynchronous)
     output_file = _output_file(args.output_file)
     response = _invoker(ctx, target).invoke(target.name, payload, asynchronous, tail_log=ctx.output.verbose)
@@ -71,8 +71,9 @@ def _run_local(args: argparse.Namespace, ctx: Context) -> int:
     spec = target.spec.lambda_ if target.spec else None
     output_dir = Path(args.output_dir).expanduser() if args.output_dir else None
     job = LocalRun(target.name, target.region, target.spec, settings.storage_providers, image)
-    result = run_local(job, input_path=args.input, output_dir=output_dir, script=_run_script(args.run_script, spec),
-                       args=_container_args(args.c_args, spec) or None, network=args.network,
+    script, container_args = _script_and_args(ctx, args, spec)
+    result = run_local(job, input_path=args.input, output_dir=output_dir, script=script,
+                       args=container_args or None, network=args.network,
                        sandbox=args.sandbox, verbose=ctx.output.verbose)
     ctx.output.notice(f"ran {target.name} locally in {result.sandbox or 'no sandbox'} ({result.seconds:.2f} s)")
     text, encoding = output_for_json(result.output)
@@ -85,6 +86,18 @@ def _run_local(args: argparse.Namespace, ctx: Context) -> int:
         raise OperationFailed(f"function '{target.name}' failed: {result.error}")
     ctx.output.result(document, result.output.decode("utf-8", "replace"))
     return 0
+
+
+def _script_and_args(ctx: Context, args: argparse.Namespace, spec: LambdaSpec | None) -> tuple[bytes | None, list[str]]:
+    """What the container runs: command arguments (trailing, else the FDL's c_args) override any script,
+    run or init (the supervisor runs no init script when arguments come), as in the original SCAR; else
+    the run script (-s, else the FDL's)."""
+    container_args = _container_args(args.c_args, spec)
+    if not container_args:
+        return _run_script(args.run_script, spec), []
+    if args.run_script:
+        ctx.output.notice("-s/--run-script is not sent: the command arguments override it")
+    return None, container_args
 
 
 def _run_script(flag: str | None, spec: LambdaSpec | None) -> bytes | None:
@@ -141,8 +154,8 @@ def _invoker(ctx: Context, target: Target) -> Lambda:
 
 def _report_launch(ctx: Context, name: str, response: dict[str, Any]) -> None:
     request_id = response.get("ResponseMetadata", {}).get("RequestId")
-    document = {"Name": name, "RequestId": request_id, "StatusCode": response.get("StatusCode")}
-    ctx.output.result(document, f"Function '{name}' launched (request id {request_id})")
+    document = {"StatusCode": response.get("StatusCode"), "RequestId": request_id, "Name": name}
+    ctx.output.result({"LambdaOutput": document}, f"Function '{name}' launched (request id {request_id})")
 
 
 def _report_result(ctx: Context, name: str, invocation: Invocation, output_file: Path | None) -> None:
@@ -153,20 +166,21 @@ def _report_result(ctx: Context, name: str, invocation: Invocation, output_file:
             ctx.output.notice(f"{label}: {value}")
     for line in invocation.log_tail.splitlines():  # requested with -v only
         ctx.output.detail(f"log: {line}")
-    document: dict[str, Any] = {
-        "Name": name, "RequestId": invocation.request_id, "StatusCode": invocation.status_code,
-        "LogGroupName": invocation.log_group, "LogStreamName": invocation.log_stream,
+    document: dict[str, Any] = {  # the original SCAR's LambdaOutput, with scar's additions after it
+        "StatusCode": invocation.status_code, "LogGroupName": invocation.log_group,
+        "LogStreamName": invocation.log_stream, "RequestId": invocation.request_id, "Name": name,
     }
     if invocation.error:
-        ctx.output.result({**document, "FunctionError": invocation.error}, None)
+        ctx.output.result({"LambdaOutput": {**document, "FunctionError": invocation.error}}, None)
         raise OperationFailed(f"function {name!r} failed: {invocation.error}")
     if output_file:
         _write(output_file, invocation.output)
         ctx.output.notice(f"output written to {output_file} ({len(invocation.output):,} bytes)")
-        ctx.output.result({**document, "OutputFile": str(output_file)}, None)
+        ctx.output.result({"LambdaOutput": {**document, "OutputFile": str(output_file)}}, None)
         return
     text, encoding = output_for_json(invocation.output)
-    ctx.output.result({**document, "Output": text, "OutputEncoding": encoding},
+    ctx.output.result({"LambdaOutput": {"StatusCode": invocation.status_code, "Payload": text, **document,
+                                        "PayloadEncoding": encoding}},
                       invocation.output.decode("utf-8", errors="replace"))
 
 
