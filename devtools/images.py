@@ -68,9 +68,10 @@ class LayerBuilder:
     entries: list[tuple[tarfile.TarInfo, bytes | None]] = field(default_factory=list)
 
     def _add(self, name: str, kind: bytes, mode: int, data: bytes | None = None, link: str = "",
-             uid: int = 0, gid: int = 0) -> LayerBuilder:
+             uid: int = 0, gid: int = 0, pax: dict[str, str] | None = None) -> LayerBuilder:
         info = tarfile.TarInfo(name)
         info.type, info.mode, info.linkname, info.uid, info.gid, info.mtime = kind, mode, link, uid, gid, _MTIME
+        info.pax_headers = dict(pax or {})
         info.size = len(data) if data is not None else 0
         self.entries.append((info, data))
         return self
@@ -78,9 +79,12 @@ class LayerBuilder:
     def dir(self, name: str, mode: int = 0o755, uid: int = 0, gid: int = 0) -> LayerBuilder:
         return self._add(name, tarfile.DIRTYPE, mode, uid=uid, gid=gid)
 
-    def file(self, name: str, data: bytes | str, mode: int = 0o644, uid: int = 0, gid: int = 0) -> LayerBuilder:
+    def file(self, name: str, data: bytes | str, mode: int = 0o644, uid: int = 0, gid: int = 0,
+             xattrs: dict[str, bytes] | None = None) -> LayerBuilder:
+        """`xattrs` become SCHILY.xattr.* PAX headers, as GNU tar and Docker write extended attributes."""
         content = data.encode() if isinstance(data, str) else data
-        return self._add(name, tarfile.REGTYPE, mode, content, uid=uid, gid=gid)
+        pax = {f"SCHILY.xattr.{key}": value.decode("utf-8", "surrogateescape") for key, value in (xattrs or {}).items()}
+        return self._add(name, tarfile.REGTYPE, mode, content, uid=uid, gid=gid, pax=pax)
 
     def symlink(self, name: str, target: str) -> LayerBuilder:
         return self._add(name, tarfile.SYMTYPE, 0o777, link=target)
@@ -92,6 +96,14 @@ class LayerBuilder:
         info = self._add(name, tarfile.CHRTYPE, 0o666).entries[-1][0]
         info.devmajor, info.devminor = 1, 3
         return self
+
+    def block_device(self, name: str) -> LayerBuilder:
+        info = self._add(name, tarfile.BLKTYPE, 0o660).entries[-1][0]
+        info.devmajor, info.devminor = 8, 0
+        return self
+
+    def fifo(self, name: str) -> LayerBuilder:
+        return self._add(name, tarfile.FIFOTYPE, 0o644)
 
     def whiteout(self, name: str) -> LayerBuilder:
         parent, _, base = name.rpartition("/")
@@ -151,13 +163,17 @@ def build_busybox_image(path: Path, fmt: str = "docker", gzip_layers: bool = Fal
 
 
 def image_config(layers: list[bytes], env: dict[str, str], cmd: list[str], workdir: str = "/",
-                 entrypoint: list[str] | None = None, user: str = "") -> dict:
+                 entrypoint: list[str] | None = None, user: str = "", diff_ids: list[str] | None = None) -> dict:
+    """The configuration of an image made of the plain layer tars `layers`; `diff_ids` instead of `layers` for
+    layers too big to hold in memory (their sha256 digests of the uncompressed tar, "sha256:<hex>")."""
+    if diff_ids is None:
+        diff_ids = ["sha256:" + _sha(layer) for layer in layers]
     return {
         "architecture": host_architecture(), "os": "linux", "created": "2023-11-14T22:13:20Z",
         "config": {"Env": [f"{k}={v}" for k, v in env.items()], "Cmd": cmd, "Entrypoint": entrypoint,
                    "WorkingDir": workdir, "User": user},
-        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + _sha(layer) for layer in layers]},
-        "history": [{"created": "2023-11-14T22:13:20Z", "created_by": "devtools.images"} for _ in layers],
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created": "2023-11-14T22:13:20Z", "created_by": "devtools.images"} for _ in diff_ids],
     }
 
 

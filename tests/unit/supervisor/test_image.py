@@ -3,11 +3,13 @@ cached extraction of their root filesystem."""
 
 from __future__ import annotations
 
+import bz2
 import fcntl
 import gzip
 import hashlib
 import io
 import json
+import lzma
 import os
 import shutil
 import stat
@@ -21,6 +23,7 @@ from devtools.images import (
     DEFAULT_PATH,
     build_busybox_image,
     build_malicious_image,
+    busybox_layers,
     host_architecture,
     image_config,
     write_image,
@@ -140,6 +143,16 @@ def test_gzip_compressed_tarball(tmp_path: Path) -> None:
     root = extract_image(packed, tmp_path / "cache").rootfs
     assert (root / "opt/overwritten.txt").read_text() == "layer 2\n"
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [load_image(plain).cache_key]
+
+
+@pytest.mark.parametrize("compress", [bz2.compress, lzma.compress], ids=["bzip2", "xz"])
+def test_bzip2_and_xz_layers_are_streamed_and_verified(tmp_path: Path, compress) -> None:
+    plain = [layer.tar() for layer in busybox_layers(FAKE_BUSYBOX)]
+    config = image_config(plain, env={"PATH": DEFAULT_PATH}, cmd=["/bin/sh"])
+    image = write_image(tmp_path / "image.tar", [compress(layer) for layer in plain], config)
+    root = extract_image(image, tmp_path / "cache").rootfs
+    assert (root / "opt/overwritten.txt").read_text() == "layer 2\n"
+    assert sorted(p.name for p in (root / "opt/old").iterdir()) == ["new.txt"]
 
 
 def test_oci_layout_folder(tmp_path: Path) -> None:
