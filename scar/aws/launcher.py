@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,13 +68,20 @@ class LaunchReport:
                 self.failed.append((key, reason))
 
 
+class Stopped(Exception):
+    """Sending stopped (Ctrl-C) before this event went out."""
+
+
 def invoke_with_backoff(client: Any, function: str, payload: bytes, asynchronous: bool,
-                        sleep: Callable[[float], None] = time.sleep) -> tuple[dict[str, Any], int]:
+                        stop: threading.Event | None = None) -> tuple[dict[str, Any], int]:
     """Invoke; (response, retries). botocore's standard mode retries first (its attempts are counted from
-    the response); a call still throttled after them is tried again with exponential backoff and jitter."""
+    the response); a call still throttled after them is tried again with exponential backoff and jitter,
+    unless `stop` is set meanwhile (then `Stopped`)."""
     retries = 0
     rounds = 0
     while True:
+        if stop is not None and stop.is_set():
+            raise Stopped
         try:
             response = client.invoke(FunctionName=function, Payload=payload,
                                      InvocationType="Event" if asynchronous else "RequestResponse")
@@ -85,21 +91,38 @@ def invoke_with_backoff(client: Any, function: str, payload: bytes, asynchronous
             rounds += 1
             if error_code(err) not in THROTTLED or rounds >= MAX_THROTTLED_ROUNDS:
                 raise
-            sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** rounds)))
+            (stop or threading.Event()).wait(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** rounds)))
 
 
 def launch_async(client: Any, function: str, objects: list[S3Object], bucket: str, region: str, concurrency: int,
                  report: LaunchReport, advance: Callable[[int], Any]) -> None:
-    """Send one asynchronous event per object on a pool of `concurrency` workers."""
+    """Send one asynchronous event per object on a pool of `concurrency` workers.
+
+    On an interruption (Ctrl-C) or any error of the caller's, queued events are dropped at once and no new
+    call starts; the calls already in flight finish (and are counted) before the exception goes on.
+    """
+    stop = threading.Event()
 
     def send(obj: S3Object) -> None:
+        if stop.is_set():
+            return
         try:
-            _, retries = invoke_with_backoff(client, function, event_payload(obj, bucket, region, True), True)
+            _, retries = invoke_with_backoff(client, function, event_payload(obj, bucket, region, True), True,
+                                             stop=stop)
+        except Stopped:
+            return
         except Exception as err:  # noqa: BLE001 - every object gets an outcome; one failure stops nothing
             report.record(False, 0, obj.key, describe(err))
         else:
             report.record(True, retries)
         advance(1)
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        list(pool.map(send, objects))
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
+        futures = [pool.submit(send, obj) for obj in objects]
+        wait(futures)
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

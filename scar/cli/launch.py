@@ -13,10 +13,16 @@ from scar.cli.confirm import confirm
 from scar.cli.output import human_size, table
 from scar.cli.targets import Target
 from scar.config.specs import own_s3
-from scar.errors import BadInputError, OperationFailed, ScarError
+from scar.errors import EXIT_INTERRUPTED, BadInputError, OperationFailed, ScarError
 
 if TYPE_CHECKING:
     from scar.cli.main import Context
+
+
+class LaunchInterrupted(ScarError):
+    """Ctrl-C while sending: what went is reported, nothing more is sent."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 def input_locations(args: argparse.Namespace, target: Target) -> list[S3Location]:
@@ -65,11 +71,16 @@ def launch(args: argparse.Namespace, ctx: Context, target: Target, locations: li
     ctx.output.notice(f"first event: s3://{first_location.bucket}/{first.key} (synchronous)")
     if outcome.output:
         ctx.output.hint(outcome.output.decode("utf-8", "replace").rstrip())
-    with ctx.output.progress(total - 1, "events", unit="event") as bar:
-        for location, objects in batches:
-            rest = [obj for obj in objects if obj is not first]
-            launch_async(session.client("lambda"), target.name, rest, location.bucket, target.region,
-                         args.concurrency, report, bar.update)
+    try:
+        with ctx.output.progress(total - 1, "events", unit="event") as bar:
+            for location, objects in batches:
+                rest = [obj for obj in objects if obj is not first]
+                launch_async(session.client("lambda"), target.name, rest, location.bucket, target.region,
+                             args.concurrency, report, bar.update)
+    except KeyboardInterrupt:
+        _summary(ctx, target, total, report, outcome.output, interrupted=True)
+        raise LaunchInterrupted(f"interrupted: {report.sent} of {total} event(s) sent to {target.name}, "
+                          f"{total - report.sent - len(report.failed)} not sent") from None
     return _summary(ctx, target, total, report, outcome.output)
 
 
@@ -84,17 +95,20 @@ def _dry_run(ctx: Context, target: Target, batches: list[tuple[S3Location, list[
     return 0
 
 
-def _summary(ctx: Context, target: Target, total: int, report: LaunchReport, first_output: bytes) -> int:
+def _summary(ctx: Context, target: Target, total: int, report: LaunchReport, first_output: bytes,
+             interrupted: bool = False) -> int:
     text_output, encoding = output_for_json(first_output)
     document: dict[str, Any] = {
         "Name": target.name, "Events": total, "Sent": report.sent, "ThrottledRetries": report.throttled_retries,
         "Failed": [{"Key": key, "Error": reason} for key, reason in report.failed],
         "FirstOutput": text_output, "FirstOutputEncoding": encoding,
     }
+    if interrupted:
+        document["Interrupted"] = True
     summary = (f"Sent {report.sent} of {total} event(s) to {target.name} (1 synchronous, the rest asynchronous): "
                f"{report.throttled_retries} throttled call(s) retried, {len(report.failed)} failed")
     ctx.output.result(document, summary)
-    if report.failed:
+    if report.failed and not interrupted:
         raise OperationFailed(f"{len(report.failed)} event(s) could not be sent:\n"
                               + "\n".join(f"{key}: {reason}" for key, reason in report.failed))
     return 0

@@ -142,3 +142,46 @@ def test_throttling_is_retried_and_every_object_sent_once(scar, cloud, deployed,
     assert document["Sent"] == 200 and document["Failed"] == []
     assert document["ThrottledRetries"] > 0
     assert sorted(recorder.keys()) == sorted(keys)
+
+
+def _invokes(proxy: Microburst) -> int:
+    return proxy.operation_counts()[("lambda", "Invoke")]
+
+
+def test_ctrl_c_stops_sending_at_once_and_reports_what_went(cloud, microburst_path, tmp_path):
+    """A real `python -m scar run` over 2,000 objects behind 300 ms of latency, interrupted with SIGINT.
+
+    Every Invoke crosses microburst, whose latency rule counts each request as it arrives: what scar says it
+    sent must be what arrived, and a second later nothing more may have arrived."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.integration.test_run import create_function
+
+    create_function(cloud, "launch-fn")
+    boto3.client("s3", endpoint_url=cloud, region_name=REGION).create_bucket(Bucket="launch-bucket")
+    put_objects(cloud, [f"in/o{index:04d}" for index in range(2000)])
+    latency = [{"service": "lambda", "operation": "Invoke", "latency": 300}]
+    with Microburst(cloud, latency, executable=microburst_path, warm_up=("lambda", "s3", "sts")) as proxy:
+        environment = {**os.environ, "AWS_ENDPOINT_URL": proxy.endpoint}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scar", "run", "-n", "launch-fn", "-ib", "launch-bucket/in", "-y", "-j",
+             "--concurrency", "16"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        deadline = time.monotonic() + 60
+        while _invokes(proxy) < 40 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        at_exit = _invokes(proxy)
+        time.sleep(1)
+        later = _invokes(proxy)
+    assert process.returncode == 130, stderr
+    document = json.loads(stdout)
+    assert document["Interrupted"] is True and document["Events"] == 2000
+    assert 40 <= document["Sent"] < 300  # stopped early: the queued events were not sent
+    assert at_exit == later == document["Sent"]  # nothing sent after the report, none unaccounted for
+    assert (f"scar: error: interrupted: {document['Sent']} of 2000 event(s) sent to launch-fn, "
+            f"{2000 - document['Sent']} not sent") in stderr
