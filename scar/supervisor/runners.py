@@ -4,9 +4,9 @@ Lambda's zip runtime, or directly when the supervisor already runs inside the im
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,11 @@ from .process import ProcessResult, run_process
 #: Where the request's folder appears inside a container.
 CONTAINER_WORKDIR = "/tmp/scar/{request_id}"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: What steers udocker itself (its settings, its Python, the dynamic loader, the locale): udocker reads these
+#: from its own environment, so a container variable of that name cannot travel there.
+_UDOCKER_OWN = frozenset({"PATH", "HOME", "TMPDIR", "GCONV_PATH", "GLIBC_TUNABLES", "LOCPATH", "NLSPATH"})
+_UDOCKER_OWN_PREFIXES = ("UDOCKER_", "PYTHON", "LD_", "LC_", "LANG", "PROOT_", "MALLOC_")
 
 
 class RunnerError(Exception):
@@ -49,6 +54,19 @@ class Runner(Protocol):
         """Run the script (or the image's command) and wait for it."""
 
 
+def checked_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env`, when every name is a plain identifier and no value holds a NUL byte (no process environment can
+    carry one); otherwise a RunnerError naming the variable. Values are otherwise passed exactly as they are."""
+    for name, value in env.items():
+        if not _VARIABLE_NAME.fullmatch(name):
+            raise RunnerError(f"invalid container variable name {name!r}: use letters, digits and _, not first a "
+                              "digit")
+        if "\x00" in value:
+            raise RunnerError(f"the container variable {name} holds a NUL byte, which no process environment can "
+                              "carry")
+    return env
+
+
 def _script_argv(spec: RunSpec, inside: str) -> list[str] | None:
     if spec.script:
         return ["/bin/sh", f"{inside}/scripts/{spec.script}", *(spec.args or [])]
@@ -67,7 +85,7 @@ class DirectRunner:
             raise RunnerError("nothing to run: give the function an init_script, or send 'script' or 'cmd_args'")
         # the function's own AWS settings and role credentials, as for any Lambda code (environment only)
         inherited = {k: v for k, v in os.environ.items() if k.startswith("AWS_") or k in ("PATH", "LANG", "HOME")}
-        env = {"PATH": DEFAULT_PATH, **inherited, **spec.env}
+        env = {"PATH": DEFAULT_PATH, **inherited, **checked_environment(spec.env)}
         try:
             result = run_process(argv, env, cwd=str(spec.workdir), timeout=spec.timeout, on_line=spec.on_line)
         except OSError as err:  # a command that does not exist or cannot be run: an answer, not a crash
@@ -79,7 +97,7 @@ class SandboxRunner:
     """The image extracted on this machine and run under bubblewrap (or chroot, or proot)."""
 
     def __init__(self, config: FunctionConfig, image_path: Callable[[], Path], cache_root: Path,
-                 network: bool = True, prefer: str | None = None) -> None:
+                 network: bool = False, prefer: str | None = None) -> None:
         self._config = config
         self._image_path = image_path
         self._cache_root = cache_root
@@ -104,7 +122,7 @@ class SandboxRunner:
         argv = _script_argv(spec, inside) or [*image.config.entrypoint, *(spec.args or image.config.cmd)]
         if not argv:
             raise RunnerError("nothing to run: the image has no command and the function no script")
-        env = {"PATH": DEFAULT_PATH, **image.config.env, **spec.env}
+        env = {"PATH": DEFAULT_PATH, **image.config.env, **checked_environment(spec.env)}
         binds = [Bind(spec.workdir / "input", f"{inside}/input", False),
                  Bind(spec.workdir / "scripts", f"{inside}/scripts", False),
                  Bind(spec.workdir / "output", f"{inside}/output", True)]
@@ -129,9 +147,11 @@ class UdockerRunner:
     def container_workdir(self, request_id: str, workdir: Path) -> str:
         return str(workdir)  # udocker maps volumes at the same path
 
-    def _udocker(self, *args: str, timeout: float | None = None,
-                 on_line: Callable[[str], None] | None = None) -> ProcessResult:
-        env = {"PATH": os.environ.get("PATH", DEFAULT_PATH), "HOME": str(self._dir / "home"),
+    def _udocker(self, *args: str, timeout: float | None = None, on_line: Callable[[str], None] | None = None,
+                 values: dict[str, str] | None = None) -> ProcessResult:
+        """Run udocker with its own settings and `values` (container variables it reads by name) as its
+        environment; never the supervisor's, which holds the role's credentials."""
+        env = {**(values or {}), "PATH": os.environ.get("PATH", DEFAULT_PATH), "HOME": str(self._dir / "home"),
                "UDOCKER_DIR": str(self._dir), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         tarball = Path(os.environ.get("SCAR_UDOCKER_TARBALL", "/opt/udocker/udocker-englib.tar.gz"))
         if tarball.is_file():
@@ -159,20 +179,39 @@ class UdockerRunner:
         marker.touch()
 
     def run(self, spec: RunSpec) -> RunResult:
+        options, values = _udocker_variables(checked_environment(spec.env))
         self._prepare()
-        with tempfile.TemporaryDirectory(prefix="scar-env-") as private:
-            env_file = Path(private, "env")
-            env_file.write_text("".join(f"{k}={v}\n" for k, v in spec.env.items() if "\n" not in v))
-            os.chmod(env_file, 0o600)  # the variables never appear on a command line
-            args = ["--quiet", "run", "--nosysdirs", "-v", "/dev", "-v", "/proc", "-v", "/etc/hosts",
-                    "-v", str(spec.workdir), f"--env-file={env_file}", f"--workdir={spec.workdir}"]
-            if spec.script:
-                args += [f"--entrypoint=/bin/sh {spec.workdir}/scripts/{spec.script}", self._container]
-            else:
-                args.append(self._container)
-            args += spec.args or []
-            result = self._udocker(*args, timeout=spec.timeout, on_line=spec.on_line)
+        args = ["--quiet", "run", "--nosysdirs", "-v", "/dev", "-v", "/proc", "-v", "/etc/hosts",
+                "-v", str(spec.workdir), *options, f"--workdir={spec.workdir}"]
+        if spec.script:
+            args += [f"--entrypoint=/bin/sh {spec.workdir}/scripts/{spec.script}", self._container]
+        else:
+            args.append(self._container)
+        args += spec.args or []
+        result = self._udocker(*args, timeout=spec.timeout, on_line=spec.on_line, values=values)
         return RunResult(result, "udocker")
+
+
+def _udocker_variables(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """udocker's options for the container's variables, and the values it reads from its own environment.
+
+    A variable goes as `--env=NAME` with its value in udocker's environment, which udocker copies unchanged
+    whatever it holds: no value can become a second variable (udocker splits an --env-file at every line
+    break, `\\r` included, and trims each value) and no value is on udocker's command line (in Fakechroot mode
+    udocker itself then hands them to `env -i` on its command line, for the instant before the container
+    starts). A variable that would steer udocker itself goes as `--env=NAME=VALUE`; udocker trims such a
+    value, so one with spaces around it is refused."""
+    options, values = [], {}
+    for name, value in env.items():
+        if name in _UDOCKER_OWN or name.startswith(_UDOCKER_OWN_PREFIXES):
+            if value != value.strip():
+                raise RunnerError(f"the udocker runner cannot pass {name}: udocker would trim the spaces around "
+                                  "its value")
+            options.append(f"--env={name}={value}")
+        else:
+            options.append(f"--env={name}")
+            values[name] = value
+    return options, values
 
 
 def image_file_path(config: FunctionConfig, download: Callable[[str, str, Path], Path], cache: Path) -> Path:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .config import FunctionConfig, StorageIO
+from .text import percent_encoded_controls, shown
 
 
 class StorageError(Exception):
@@ -85,7 +88,7 @@ class Storage:
         try:
             self.client(provider).download_file(bucket, key, str(target))
         except Exception as err:
-            raise StorageError(f"cannot download s3://{bucket}/{key}: {_reason(err)}") from err
+            raise StorageError(f"cannot download s3://{shown(bucket)}/{shown(key)}: {_reason(err)}") from err
         return target
 
     def upload_outputs(self, folder: Path, outputs: tuple[StorageIO, ...], log: Callable[[str], None]) -> list[str]:
@@ -100,19 +103,61 @@ class Storage:
                 try:
                     self.client(output.storage_provider).upload_file(str(folder / relative), output.bucket, key)
                 except Exception as err:
-                    raise StorageError(f"cannot upload {relative} to s3://{output.bucket}/{key}: "
+                    raise StorageError(f"cannot upload {shown(relative)} to s3://{output.bucket}/{shown(key)}: "
                                        f"{_reason(err)}") from err
-                log(f"uploaded {relative} to s3://{output.bucket}/{key}")
+                log(f"uploaded {shown(relative)} to s3://{output.bucket}/{shown(key)}")
                 uploaded.append(f"{output.bucket}/{key}")
         return uploaded
 
 
 def safe_name(key: str) -> str:
-    """The base name of an object key, refusing names that are empty or could climb out of a folder."""
+    """The base name of an object key, refusing names that are empty or could climb out of a folder. Control
+    characters (line breaks, ESC...) become %XX, so the file name, and INPUT_FILE_PATH, hold none."""
     name = key.rsplit("/", 1)[-1]  # not PurePosixPath(key).name: it drops a trailing "/" or "/."
     if name in ("", ".", "..") or "\x00" in name:
         raise StorageError(f"the object key {key!r} has no usable file name")
-    return name
+    return percent_encoded_controls(name)
+
+
+def place_output(source: Path, root: Path, relative: str) -> Path:
+    """Copy `source` to `root/relative` as `scar get` writes: into a temporary file in the target's folder,
+    renamed over the target. Nothing is written through a symbolic link: one at the target is replaced, one
+    among the folders below `root` is refused, so a link planted in `root` cannot send the file elsewhere."""
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or any(part in (".", "..") for part in parts):
+        raise StorageError(f"refusing to write the output {relative!r} outside {root}")
+    root.mkdir(parents=True, exist_ok=True)
+    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            inner = _enter(folder, part, root, relative)
+            os.close(folder)
+            folder = inner
+        temporary = f".scar-{secrets.token_hex(8)}.tmp"
+        created = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=folder)
+        try:
+            with os.fdopen(created, "wb") as target, open(source, "rb") as data:
+                shutil.copyfileobj(data, target)
+            os.rename(temporary, parts[-1], src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            os.unlink(temporary, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
+    return root.joinpath(*parts)
+
+
+def _enter(parent: int, name: str, root: Path, relative: str) -> int:
+    """The folder `name` in the open folder `parent`, created when missing, never through a link."""
+    try:
+        os.mkdir(name, 0o777, dir_fd=parent)
+    except FileExistsError:  # also for a link: mkdir never follows one
+        pass
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    except OSError:  # ELOOP for a link, ENOTDIR for a file
+        raise StorageError(f"refusing to write the output {relative!r} in {root}: {name!r} there is a "
+                           "symbolic link or not a folder") from None
 
 
 def output_files(folder: Path) -> list[str]:

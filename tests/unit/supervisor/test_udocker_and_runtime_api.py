@@ -21,11 +21,29 @@ FAKE_UDOCKER = '''
 import json, os, sys
 os.makedirs(os.environ["UDOCKER_DIR"], exist_ok=True)
 with open(os.path.join(os.environ["UDOCKER_DIR"], "calls.log"), "a") as log:
-    log.write(json.dumps({"argv": sys.argv[1:], "udocker_dir": os.environ.get("UDOCKER_DIR")}) + "\\n")
-args = sys.argv[1:]
-if "run" in args:
-    env_file = next(a.split("=", 1)[1] for a in args if a.startswith("--env-file="))
-    print("env file holds:", open(env_file).read().strip().replace("\\n", ";"))
+    log.write(json.dumps({"argv": sys.argv[1:], "environ": dict(os.environ)}) + "\\n")
+if "run" in sys.argv[1:]:
+    # the container's environment as udocker itself builds it from this command line, any --env-file and its
+    # own environment: its option parser and execution engine, from the real package
+    from udocker.cli import UdockerCLI
+    from udocker.cmdparser import CmdParser
+    from udocker.engine.base import ExecutionEngineCommon
+    parser = CmdParser()
+    parser.parse(sys.argv)
+    engine = ExecutionEngineCommon(None, None)
+    UdockerCLI._get_run_options(None, parser, engine)
+    engine._run_env_cmdoptions()
+    print("container env:", json.dumps(engine.opt["env"].dict()))
+'''
+
+#: The stand-in replaces only udocker.maincmd: every other module comes from the real udocker package.
+FAKE_PACKAGE = '''
+import importlib.machinery, os, sys
+_here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_real = importlib.machinery.PathFinder.find_spec("udocker", [p for p in sys.path if os.path.abspath(p) != _here])
+__path__.extend(_real.submodule_search_locations)
+with open(_real.origin) as _init:
+    exec(_init.read())  # its __version__ and the like
 '''
 
 
@@ -33,17 +51,24 @@ if "run" in args:
 def fake_udocker(tmp_path, monkeypatch):
     package = tmp_path / "fake" / "udocker"
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(FAKE_PACKAGE)
     (package / "maincmd.py").write_text(FAKE_UDOCKER)
     monkeypatch.syspath_prepend(str(tmp_path / "fake"))  # the runner passes sys.path on as PYTHONPATH
     return tmp_path / "udocker" / "calls.log"
 
 
-def calls(log: Path) -> list[list[str]]:
-    return [json.loads(line)["argv"] for line in log.read_text().splitlines()]
+def container_env(lines: list[str]) -> dict[str, str]:
+    """The container's variables in the last run, as udocker's own code computed them in the stand-in."""
+    *_, line = [line for line in lines if line.startswith("container env: ")]
+    return json.loads(line[len("container env: "):])
 
 
-def test_udocker_prepares_once_and_runs_without_secrets_on_the_command_line(fake_udocker, tmp_path):
+def calls(log: Path, what: str = "argv") -> list:
+    return [json.loads(line)[what] for line in log.read_text().splitlines()]
+
+
+def test_udocker_prepares_once_and_runs_without_secrets_on_the_command_line(fake_udocker, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "role-secret")  # the supervisor's own: udocker must not get it
     config = FunctionConfig.from_dict({"name": "fn", "container": {"image": "busybox:1.36"}}, tmp_path)
     runner = UdockerRunner(config, None, tmp_path / "udocker")
     work = tmp_path / "work"
@@ -62,8 +87,9 @@ def test_udocker_prepares_once_and_runs_without_secrets_on_the_command_line(fake
     assert "--nosysdirs" in run and "-v" in run and str(work) in run
     assert f"--entrypoint=/bin/sh {work}/scripts/script.sh" in run
     assert not any("s3cr3t" in arg for argv in argvs for arg in argv)
+    assert not any("role-secret" in value for environ in calls(fake_udocker, "environ") for value in environ.values())
     assert result.process.exit_code == 0
-    assert any("SECRET_TOKEN=s3cr3t" in line for line in lines)  # the variables reach the container
+    assert {"SECRET_TOKEN": "s3cr3t", "GREETING": "hi"}.items() <= container_env(lines).items()  # they arrive
 
 
 class _RuntimeAPI(BaseHTTPRequestHandler):
