@@ -16,7 +16,8 @@ from . import response
 from .config import FunctionConfig
 from .events import EventError, Invocation, parse_event
 from .runners import Runner, RunnerError, RunSpec
-from .storage import Storage, StorageError, output_files, safe_name
+from .storage import Storage, StorageError, output_files, place_output, safe_name
+from .text import shown
 
 log = logging.getLogger("scar.supervisor")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -29,6 +30,16 @@ class _RequestIdFilter(logging.Filter):
         if not hasattr(record, "request_id"):  # lines logged from the output reader thread carry it
             record.request_id = _request_id.get()
         return True
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Control characters in a line (a newline in an object key or an output file name, a carriage return in
+    the script's output) are shown escaped, so no text a user controls can forge or rewrite a log line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return shown(super().formatMessage(record))
+
+
 MAX_EVENT_VARIABLE = 64 * 1024  # EVENT is passed to the container only when it is this small
 
 
@@ -124,10 +135,7 @@ class Supervisor:
         log.info("the container finished in %.2f s", result.seconds)
         if self.output_dir is not None:
             for relative in output_files(workdir / "output"):
-                target = self.output_dir / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(workdir / "output" / relative, target)
-                log.info("wrote %s", target)
+                log.info("wrote %s", place_output(workdir / "output" / relative, self.output_dir, relative))
             return Outcome(result.output)
         uploaded = self.storage.upload_outputs(workdir / "output", self.config.outputs, log.info)
         if not uploaded and self.config.outputs:
@@ -194,7 +202,7 @@ def configure_logging(level: str) -> None:
     """One concise line per step on stderr (CloudWatch in Lambda)."""
     handler = logging.StreamHandler()
     handler.addFilter(_RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(request_id)s %(message)s"))
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(request_id)s %(message)s"))
     log.handlers[:] = [handler]
     log.propagate = False
     log.setLevel(getattr(logging, level.upper(), logging.INFO))

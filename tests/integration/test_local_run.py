@@ -49,6 +49,26 @@ def test_local_file_in_folder_out(scar, function, tmp_path):
     assert (tmp_path / "out" / "note.txt.upper").read_text() == "HELLO\n"
 
 
+def test_output_dir_links_are_replaced_never_followed(scar, function, image, tmp_path):
+    """A link planted in --output-dir under a result's name is replaced by the result, the file it pointed to
+    stays as it was; one among the folders is refused."""
+    (tmp_path / "note.txt").write_text("hello\n")
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("keep me\n")
+    (out / "note.txt.upper").symlink_to("../victim.txt")
+    result = scar("run", "--local", "-f", function, "--input", tmp_path / "note.txt", "--output-dir", out)
+    assert result.code == 0, result.stderr
+    assert victim.read_text() == "keep me\n"
+    assert not (out / "note.txt.upper").is_symlink() and (out / "note.txt.upper").read_text() == "HELLO\n"
+    (out / "sub").symlink_to("..")
+    result = scar("run", "--local", "-n", "adhoc", "-if", image, "--output-dir", out, "--",
+                  "sh", "-c", 'mkdir "$TMP_OUTPUT_DIR/sub" && echo pwned > "$TMP_OUTPUT_DIR/sub/victim.txt"')
+    assert result.code == 1
+    assert "'sub' there is a symbolic link" in result.stderr
+    assert victim.read_text() == "keep me\n"
+
+
 def test_s3_object_in_and_the_function_output_out(scar, cloud, s3, function):
     s3.create_bucket(Bucket="local-in")
     s3.create_bucket(Bucket="local-out")
