@@ -24,12 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runner", choices=("udocker", "sandbox", "direct"), help="override the configured runner")
     parser.add_argument("--timeout", type=float, help="seconds the run may take (threshold included)")
     parser.add_argument("--request-id", default=None, help="request id (default: a new UUID)")
+    parser.add_argument("--network", action="store_true", default=None,
+                        help="let the sandbox runner's container use the network (off by default)")
     args = parser.parse_args(argv)
     request = response.RequestInfo(args.request_id or str(uuid.uuid4()))
     try:
         config = load_config(args.config)
         configure_logging(config.log_level)
-        supervisor = build_supervisor(config, args.runner)
+        supervisor = build_supervisor(config, args.runner, network=args.network)
     except (ConfigurationError, RunnerError) as err:
         print(f"supervisor: {err}", file=sys.stderr)
         print(json.dumps(response.failure(request, str(err))))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from . import response
 from .config import ConfigurationError, FunctionConfig, load_config
+from .process import hide_from_same_user
 from .runners import DirectRunner, Runner, RunnerError, SandboxRunner, UdockerRunner, image_file_path
 from .storage import Storage, ssm_credentials
 from .supervisor import Supervisor, configure_logging, log, remaining_deadline
@@ -16,13 +18,22 @@ _warm: Supervisor | None = None  # reused by warm invocations of the same sandbo
 
 
 def build_supervisor(config: FunctionConfig, runner: str | None = None, cache: Path | None = None,
-                     output_dir: Path | None = None) -> Supervisor:
+                     output_dir: Path | None = None, network: bool | None = None) -> Supervisor:
+    """`network`: whether the sandbox runner's container may use the network (default: SCAR_SANDBOX_NETWORK
+    is 1, true or yes; otherwise not). This process hides its /proc entries, where the role's credentials are,
+    from the container's processes (see hide_from_same_user)."""
+    if not hide_from_same_user():
+        log.warning("cannot hide the supervisor's /proc entries here: a container running as the same user may "
+                    "read its environment")
+    if network is None:
+        network = os.environ.get("SCAR_SANDBOX_NETWORK", "").lower() in ("1", "true", "yes")
     storage = Storage(config, ssm_credentials(config.extra.get("credentials") or {}))
     cache = cache or Path(tempfile.gettempdir()) / "scar-cache"
-    return Supervisor(config, make_runner(config, storage, runner or config.runner, cache), storage, output_dir)
+    kind = runner or config.runner
+    return Supervisor(config, make_runner(config, storage, kind, cache, network), storage, output_dir)
 
 
-def make_runner(config: FunctionConfig, storage: Storage, kind: str, cache: Path) -> Runner:
+def make_runner(config: FunctionConfig, storage: Storage, kind: str, cache: Path, network: bool = False) -> Runner:
     def image_path() -> Path:
         return image_file_path(config, lambda bucket, key, folder: storage.download("s3", bucket, key, folder),
                                cache)
@@ -32,7 +43,7 @@ def make_runner(config: FunctionConfig, storage: Storage, kind: str, cache: Path
     if kind == "sandbox":
         if not config.image_file:
             raise RunnerError("the sandbox runner needs the image as a file (container.image_file)")
-        return SandboxRunner(config, image_path, cache / "rootfs")
+        return SandboxRunner(config, image_path, cache / "rootfs", network=network)
     if kind == "udocker":
         return UdockerRunner(config, image_path if config.image_file else None, cache / "udocker")
     raise RunnerError(f"unknown runner {kind!r} (udocker, sandbox or direct)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,22 @@ from dataclasses import dataclass
 MAX_KEPT_OUTPUT = 4 * 1024 * 1024
 TRUNCATION_NOTE = b"\n[scar: output truncated: only the last 4 MiB are kept]\n"
 _CHUNK = 64 * 1024
+_PR_SET_DUMPABLE = 4  # <linux/prctl.h>
+
+
+def hide_from_same_user() -> bool:
+    """Make this process's /proc entries unreadable to the other processes of its user that are not root, as
+    the container's are: Linux's PR_SET_DUMPABLE 0 refuses them /proc/PID/environ (which keeps the variables
+    the process started with, the role's credentials included, even after they leave os.environ), mem and
+    ptrace. It also turns core dumps off. False where that is not possible (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        return int(ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 @dataclass(frozen=True)
