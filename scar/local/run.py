@@ -16,6 +16,7 @@ from scar.package.function_config import function_config, secret_values
 from scar.supervisor import response
 from scar.supervisor.config import FunctionConfig
 from scar.supervisor.events import Invocation, parse_event
+from scar.supervisor.process import hide_from_same_user
 from scar.supervisor.runners import RunnerError, SandboxRunner
 from scar.supervisor.storage import Storage
 from scar.supervisor.supervisor import Supervisor, configure_logging
@@ -55,6 +56,7 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
     if not image:
         raise BadInputError(f"{job.name}: a local run needs the image as a file: set container.image_file in the "
                             "FDL or pass -if IMAGE.tar (a `docker save` tarball)")
+    hide_from_same_user()  # proot without namespaces shows the container this process, credentials in memory
     runner = SandboxRunner(config, lambda: Path(image), cache_dir(), network=network, prefer=sandbox)
     supervisor = Supervisor(config, runner, Storage(config, _local_credentials(job)), output_dir)
     invocation = _invocation(input_path, script, args, job.region)
