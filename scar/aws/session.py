@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -23,12 +24,24 @@ from scar.errors import BadInputError
 
 DEFAULT_MAX_ATTEMPTS = 5
 
+Observer = Callable[[str, str, dict[str, Any]], None]
+
+
+def _observe(observer: Observer) -> Callable[..., None]:
+    def after_call(http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        if http_response is not None and http_response.status_code < 300:
+            observer(model.service_model.service_name, model.name, parsed)
+
+    return after_call
+
 
 class _Shared:
     """What every view of one (region, profile, endpoint) shares: one botocore session (credentials are
     resolved once), its clients, and the largest concurrency any view asked for."""
 
-    def __init__(self, region: str, profile: str | None, endpoint_url: str | None) -> None:
+    def __init__(self, region: str, profile: str | None, endpoint_url: str | None,
+                 observer: Observer | None) -> None:
+        self.observer = observer
         self.lock = threading.Lock()
         self.concurrency = 0
         self.clients: dict[tuple[str, int | None], tuple[int, Any]] = {}  # (service, read timeout) → (pool, client)
@@ -48,14 +61,15 @@ class AwsSession:
     the same credentials and clients: build one AwsSession per (region, profile, endpoint) and view it."""
 
     def __init__(self, region: str, profile: str | None = None, endpoint_url: str | None = None,
-                 concurrency: int = 10, read_timeout: int | None = None) -> None:
-        """`read_timeout` (seconds) must outlast the slowest answer awaited, e.g. a function's timeout."""
+                 concurrency: int = 10, read_timeout: int | None = None, observer: Observer | None = None) -> None:
+        """`read_timeout` (seconds) must outlast the slowest answer awaited, e.g. a function's timeout;
+        `observer(service, operation, answer)` sees every successful answer (for -v -j)."""
         self.region = region
         self.profile = profile
         self.endpoint_url = endpoint_url
         self.read_timeout = read_timeout
         self.concurrency = concurrency
-        self._shared = _Shared(region, profile, endpoint_url)
+        self._shared = _Shared(region, profile, endpoint_url, observer)
         self._shared.concurrency = concurrency
 
     def view(self, concurrency: int = 0, read_timeout: int | None = None) -> AwsSession:
@@ -86,6 +100,8 @@ class AwsSession:
                 )
                 client = shared.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
                                                config=config)
+                if shared.observer is not None:
+                    client.meta.events.register("after-call", _observe(shared.observer))
                 built = shared.clients[key] = (pool, client)
             return built[1]
 

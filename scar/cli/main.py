@@ -47,7 +47,8 @@ class Context:
                settings.endpoint_url)
         with self._sessions_lock:
             if key not in self._sessions:
-                self._sessions[key] = AwsSession(*key, concurrency=concurrency)
+                observer = self.output.record_answer if self.output.wants_answers else None
+                self._sessions[key] = AwsSession(*key, concurrency=concurrency, observer=observer)
             return self._sessions[key].view(concurrency, read_timeout)
 
 

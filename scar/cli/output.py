@@ -4,6 +4,7 @@ progress on stderr, progress bars only on a terminal."""
 from __future__ import annotations
 
 import sys
+import threading
 
 TYPE_CHECKING = False  # typing itself costs start-up time: `scar --help` must stay fast
 if TYPE_CHECKING:
@@ -20,6 +21,25 @@ class Output:
         self.stderr = stderr or sys.stderr
         self.progress_enabled = progress and _is_terminal(self.stderr)
         self.document_printed = False
+        self._answers: list[dict[str, Any]] = []
+        self._answers_lock = threading.Lock()
+
+    @property
+    def wants_answers(self) -> bool:
+        """Whether AWS answers are collected: with -v and -j, they go into the JSON document."""
+        return self.verbose and self.json_mode
+
+    def record_answer(self, service: str, operation: str, answer: dict[str, Any]) -> None:
+        """Keep one AWS answer (secrets hidden, streamed bodies named, not read) for the JSON document.
+        Called from any thread using a client."""
+        import copy
+
+        from scar.cli.debug_log import redact_data
+
+        kept = {key: "(streamed body)" if hasattr(value, "read") else copy.deepcopy(value)
+                for key, value in answer.items()}
+        with self._answers_lock:
+            self._answers.append({"Service": service, "Operation": operation, "Response": redact_data(kept)})
 
     def notice(self, message: str) -> None:
         """A one-line message for the user on stderr (never mixed with results)."""
@@ -39,6 +59,9 @@ class Output:
         if self.json_mode:
             import json
 
+            if self._answers and isinstance(document, dict):  # -v: the full AWS answers, as the original's
+                with self._answers_lock:
+                    document = {**document, "AwsResponses": list(self._answers)}
             json.dump(document, self.stdout, indent=2, default=str)
             self.stdout.write("\n")
             self.document_printed = True
