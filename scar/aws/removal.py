@@ -1,22 +1,19 @@
-"""Removing scar functions: best effort and idempotent, in reverse dependency order (the function before
-its log group, so that no invocation in flight recreates the group), then the supervisor layer versions
-that no function uses any more."""
+"""Removing scar functions through the same resource kinds `init` uses: best effort and idempotent, each
+function's resources in the order `removal_steps` gives, then the supervisor layer versions no function uses
+any more."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from scar.aws.function_deploy import log_group_name
-from scar.aws.lambda_ import Lambda
-from scar.aws.logs import Logs
-from scar.aws.s3 import S3
-from scar.aws.s3_triggers import remove_triggers
-from scar.aws.secrets import remove_function_secrets
-from scar.aws.tags import TAG_CREATED_BY, TAG_CREDENTIALS, TAG_DEPLOYMENT, TAG_INPUTS, TAG_LAYER
-from scar.errors import ScarError
+from scar.aws.errors import message_of
+from scar.aws.kinds.layer import VERSION_KIND, unused_versions
+from scar.aws.provider import AwsProvider
+from scar.aws.resources import removal_steps
+from scar.aws.tags import TAG_LAYER
+from scar.config.specs import FunctionSpec
+from scar.deploy.kind import Kinds
+from scar.deploy.model import Action, Step
 
 REMOVED, ABSENT, WOULD_REMOVE = "removed", "already absent", "would be removed"
 
@@ -29,51 +26,41 @@ class Removal:
     error: str | None = None
 
 
-def remove_function(lam: Lambda, logs: Logs, s3: Callable[[], S3], ssm: Callable[[], Any], name: str,
-                    deployment: str | None, layer: str, input_buckets: list[str], has_secrets: bool,
-                    dry_run: bool) -> Removal:
-    """Remove one function and what scar created for it. `deployment` (`bucket/key` of its package) and
-    `input_buckets` come from the FDL when there is one; the function's tags say them too."""
+def remove_function(provider: AwsProvider, kinds: Kinds, name: str, spec: FunctionSpec | None, layer: str,
+                    has_secrets: bool, dry_run: bool) -> Removal:
+    """Remove one function and what scar created for it; stops at the first failure (a new `rm` resumes)."""
     removal = Removal(name, layer=layer)
-    remote = lam.get_function(name)
-    tags = (remote or {}).get("Tags") or {}
-    if remote is not None and tags.get(TAG_CREATED_BY) != "scar":
-        raise ScarError(f"{name}: this Lambda function was not created by scar; scar leaves it alone")
-    removal.layer = tags.get(TAG_LAYER, layer)
-    deployment = tags.get(TAG_DEPLOYMENT, deployment)
-    buckets = list(dict.fromkeys([*input_buckets, *tags.get(TAG_INPUTS, "").split()]))
-    group = log_group_name(name)
-    if dry_run:
-        removal.outcomes.extend((f"notification s3://{b} → {name}", WOULD_REMOVE) for b in buckets)
-        removal.outcomes.append((f"function {name}", WOULD_REMOVE if remote else ABSENT))
-        removal.outcomes.append((f"log group {group}", WOULD_REMOVE if logs.get_group(group) else ABSENT))
-        if deployment:
-            removal.outcomes.append((f"deployment package s3://{deployment}", WOULD_REMOVE))
-        if tags.get(TAG_CREDENTIALS) or has_secrets:
-            removal.outcomes.append((f"credentials /scar/{name}/storage/*", WOULD_REMOVE))
-        return removal
-    if buckets:  # first, so that S3 never points at a function that is gone
-        arn = (remote or {}).get("Configuration", {}).get("FunctionArn", "")
-        removal.outcomes.extend(remove_triggers(s3(), name, arn, buckets))
-    removal.outcomes.append((f"function {name}", REMOVED if lam.delete_function(name) else ABSENT))
-    removal.outcomes.append((f"log group {group}", REMOVED if logs.delete_group(group) else ABSENT))
-    if tags.get(TAG_CREDENTIALS) or has_secrets:
-        removal.outcomes.extend(remove_function_secrets(ssm(), name))
-    if deployment:
-        bucket, _, key = deployment.partition("/")
-        removed = s3().delete_object(bucket, key)
-        removal.outcomes.append((f"deployment package s3://{deployment}", REMOVED if removed else ABSENT))
+    steps = removal_steps(provider, kinds, name, spec, has_secrets)
+    removal.layer = ((provider.function(name) or {}).get("Tags") or {}).get(TAG_LAYER, layer)
+    for step in steps:
+        try:
+            removal.outcomes.append((step.label, _carry_out(step, dry_run)))
+        except Exception as err:  # noqa: BLE001 - reported; what is left stays for the next rm
+            removal.error = f"could not remove {step.label}: {message_of(err)}"
+            break
     return removal
 
 
-def unused_layer_versions(lam: Lambda, layer: str) -> list[dict[str, Any]]:
-    """Versions of `layer` that no function in the region uses."""
-    with ThreadPoolExecutor(2) as pool:  # two independent listings
-        listed = pool.submit(lam.layer_versions, layer)
-        functions = pool.submit(lambda: [f for page in lam.client.get_paginator("list_functions").paginate()
-                                         for f in page.get("Functions", ())])
-        versions, every_function = listed.result(), functions.result()
-    if not versions:
-        return []
-    used = {entry["Arn"] for function in every_function for entry in function.get("Layers") or ()}
-    return [version for version in versions if version["LayerVersionArn"] not in used]
+def remove_unused_layer_versions(provider: AwsProvider, kinds: Kinds, layers: set[str], removed: set[str],
+                                 dry_run: bool) -> list[tuple[str, str]]:
+    """Versions of `layers` that no function uses once the functions in `removed` are gone."""
+    kind = kinds[VERSION_KIND]
+    rows = []
+    for layer in sorted(layers):
+        for rid in unused_versions(provider, layer, set(), removed):
+            for step in kind.removal(rid, kind.read(rid)):
+                try:
+                    rows.append((step.label, _carry_out(step, dry_run)))
+                except Exception as err:  # noqa: BLE001 - one version's failure does not stop the others
+                    rows.append((step.label, f"failed: {message_of(err)}"))
+    return rows
+
+
+def _carry_out(step: Step, dry_run: bool) -> str:
+    if step.action is Action.UNCHANGED:
+        return ABSENT
+    if dry_run:
+        return WOULD_REMOVE
+    outputs: dict[str, object] = {}
+    step.kind.apply(step, None, outputs)
+    return REMOVED if outputs.get("deleted") else "kept (in use again)"

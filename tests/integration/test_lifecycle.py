@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -206,12 +207,20 @@ def test_large_package_goes_through_the_deployment_bucket(scar, aws, tmp_path, c
         """)
     result = scar("init", "-f", path)
     assert result.code == 0, result.stderr
-    assert "deployment package s3://scar-deploy-bucket/scar/big-fn/function.zip" in result.stdout
-    head = aws("s3").head_object(Bucket="scar-deploy-bucket", Key="scar/big-fn/function.zip")
+    keys = [o["Key"] for o in aws("s3").list_objects_v2(Bucket="scar-deploy-bucket")["Contents"]]
+    assert len(keys) == 1 and re.fullmatch(r"scar/big-fn/function-[0-9a-f]{16}\.zip", keys[0])
+    assert f"deployment package s3://scar-deploy-bucket/{keys[0]}" in result.stdout
+    head = aws("s3").head_object(Bucket="scar-deploy-bucket", Key=keys[0])
     assert head["ContentLength"] > 100000
+    code = aws("lambda").get_function(FunctionName="big-fn")["Configuration"]["CodeSha256"]
     counter.reset()
     assert scar("init", "-f", path).code == 0
     assert counter.mutating == {}
+    (tmp_path / "payload.bin").write_bytes(os.urandom(300_000))  # a new package: a new object, the old one swept
+    assert scar("init", "-f", path).code == 0
+    newer = [o["Key"] for o in aws("s3").list_objects_v2(Bucket="scar-deploy-bucket")["Contents"]]
+    assert len(newer) == 1 and newer != keys
+    assert aws("lambda").get_function(FunctionName="big-fn")["Configuration"]["CodeSha256"] != code
     assert scar("rm", "-f", path).code == 0
     assert aws("s3").list_objects_v2(Bucket="scar-deploy-bucket").get("KeyCount", 0) == 0
 

@@ -7,31 +7,26 @@ plan is applied and, if a step fails, what this run changed for it is rolled bac
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from scar.aws.deploy import CREATE, DeployFailed, Plan, Step
-from scar.aws.function_deploy import (
-    DEPLOYMENT_KEY,
-    FunctionArtifacts,
-    FunctionPlanner,
-    LayerState,
-    own_s3,
-    plan_layer,
+from scar.aws.deployment import (
+    MAX_PARALLEL_FUNCTIONS,
+    FunctionDeployment,
+    RegionDeployment,
+    apply_region,
+    interrupted_error,
+    plan_region,
 )
+from scar.aws.errors import message_of
 from scar.aws.identity import caller_identity
-from scar.aws.lambda_ import Lambda
-from scar.aws.logs import Logs
-from scar.aws.s3 import S3
-from scar.aws.s3_triggers import TriggerPlanner
+from scar.aws.provider import AwsProvider
+from scar.aws.resources import FunctionArtifacts
 from scar.aws.tags import (
     TAG_CREATED_BY,
     TAG_CREDENTIALS,
     TAG_DEPLOYMENT,
     TAG_IMAGE,
-    TAG_INPUTS,
     TAG_LAYER,
     TAG_OWNER,
     TAG_SUPERVISOR,
@@ -39,7 +34,9 @@ from scar.aws.tags import (
 from scar.cli.output import table
 from scar.cli.role_help import role_help
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
-from scar.errors import BadInputError, ConfigError, OperationFailed, ScarError
+from scar.deploy.interrupt import interruptible, run_all
+from scar.deploy.model import Action
+from scar.errors import BadInputError, ConfigError, OperationFailed
 from scar.package.function_config import function_config, secret_values
 from scar.package.function_zip import build_function_zip, check_sizes
 from scar.package.layer import LayerPackage, build_supervisor_layer
@@ -47,31 +44,7 @@ from scar.package.udocker_engine import default_cache_dir, obtain_engine
 from scar.version import __version__
 
 if TYPE_CHECKING:
-    from scar.aws.session import AwsSession
     from scar.cli.main import Context
-
-MAX_PARALLEL_FUNCTIONS = 16
-
-
-@dataclass
-class _Deployment:
-    spec: FunctionSpec
-    artifacts: FunctionArtifacts | None = None
-    plan: Plan | None = None
-    error: str | None = None
-
-
-@dataclass
-class _Region:
-    """The functions deployed with one session (region and profile) and one supervisor layer."""
-
-    session: AwsSession
-    layer_name: str
-    deployments: list[_Deployment] = field(default_factory=list)
-    layer: LayerState | None = None
-    shared: list[Step] = field(default_factory=list)  # the layer and the buckets the functions share
-    account: str = ""
-
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
@@ -91,14 +64,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for spec in settings.functions:
         _refuse_unsupported(spec)
     layer_package = _layer_package(settings.functions, ctx)
-    regions = _group(settings.functions, ctx)
-    for region in regions.values():
-        _prepare(region, layer_package, settings.storage_providers)
+    regions = _plan(settings.functions, layer_package, settings.storage_providers, ctx)
     if args.dry_run:
-        _report(ctx, regions, dry_run=True)
-        return 0
-    for region in regions.values():
-        _deploy_region(region)
+        return _report(ctx, regions, dry_run=True)
+    with interruptible() as cancel:
+        try:
+            run_all(lambda region: apply_region(region, cancel, lambda name: _preheat(region, name)), regions,
+                    len(regions), cancel, ctx.output.notice)
+        except KeyboardInterrupt:
+            raise interrupted_error(regions) from None
     return _report(ctx, regions, dry_run=False)
 
 
@@ -129,41 +103,22 @@ def _layer_package(specs: tuple[FunctionSpec, ...], ctx: Context) -> LayerPackag
     return build_supervisor_layer(engine)
 
 
-def _group(specs: tuple[FunctionSpec, ...], ctx: Context) -> dict[tuple[str, str | None, str], _Region]:
-    regions: dict[tuple[str, str | None, str], _Region] = {}
+def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, providers: StorageProvidersSpec,
+          ctx: Context) -> list[RegionDeployment]:
+    """Package every function (no AWS call can fail on a bad package), then plan each region's deployment."""
+    groups: dict[tuple[str, str | None, str], list[FunctionSpec]] = {}
     for spec in specs:
-        key = (spec.region, spec.boto_profile, spec.lambda_.supervisor.layer_name)
-        if key not in regions:
-            session = ctx.aws(spec.region, spec.boto_profile, concurrency=MAX_PARALLEL_FUNCTIONS * 2)
-            regions[key] = _Region(session, key[2])
-        regions[key].deployments.append(_Deployment(spec))
+        groups.setdefault((spec.region, spec.boto_profile, spec.lambda_.supervisor.layer_name), []).append(spec)
+    regions = []
+    for (region, profile, layer_name), members in groups.items():
+        session = ctx.aws(region, profile, concurrency=MAX_PARALLEL_FUNCTIONS * 2)
+        identity = caller_identity(session.client("sts"))
+        deployments = [FunctionDeployment(spec, _artifacts(spec, identity.owner, layer_package, providers))
+                       for spec in members]
+        planned = RegionDeployment(AwsProvider(session, identity), layer_name, deployments)
+        plan_region(planned, layer_package, members[0].lambda_.supervisor.license_info)
+        regions.append(planned)
     return regions
-
-
-def _prepare(region: _Region, layer_package: LayerPackage, providers: StorageProvidersSpec) -> None:
-    """Package every function (no AWS call can fail on a bad package) and plan the layer."""
-    lam = Lambda(region.session.client("lambda"))
-    with ThreadPoolExecutor(2) as pool:  # two independent round trips
-        asked = pool.submit(caller_identity, region.session.client("sts"))
-        layer = pool.submit(plan_layer, lam, region.layer_name, layer_package,
-                            region.deployments[0].spec.lambda_.supervisor.license_info)
-        identity = asked.result()
-        layer_step, region.layer = layer.result()
-    region.account = identity.account
-    for deployment in region.deployments:
-        deployment.artifacts = _artifacts(deployment.spec, identity.owner, layer_package, providers)
-    buckets = [io.bucket for d in region.deployments for io in own_s3([*d.spec.lambda_.input,
-                                                                       *d.spec.lambda_.output])]
-    region.shared = [layer_step]
-    if buckets:
-        session = region.session
-        triggers = TriggerPlanner(S3(session.client("s3")), session.client("lambda"), session.region, region.account)
-        region.shared += triggers.bucket_steps(buckets)
-    planner = _planner(region)
-    with ThreadPoolExecutor(min(MAX_PARALLEL_FUNCTIONS, len(region.deployments))) as pool:
-        outcomes = pool.map(lambda d: _plan(planner, d, region.layer), region.deployments)
-        for deployment, outcome in zip(region.deployments, outcomes, strict=True):
-            deployment.plan, deployment.error = outcome
 
 
 def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
@@ -176,11 +131,8 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
     tags = {TAG_CREATED_BY: "scar", TAG_OWNER: owner, TAG_SUPERVISOR: __version__,
             TAG_LAYER: spec.lambda_.supervisor.layer_name,
             TAG_IMAGE: spec.lambda_.container.image or _file_name(spec.lambda_.container.image_file)}
-    inputs = sorted({io.bucket for io in own_s3(spec.lambda_.input)})
-    if inputs:
-        tags[TAG_INPUTS] = " ".join(inputs)[:256]  # tag values allow no commas
     if needs_bucket:
-        tags[TAG_DEPLOYMENT] = f"{deployment.bucket}/{DEPLOYMENT_KEY.format(name=spec.name)}"
+        tags[TAG_DEPLOYMENT] = deployment.bucket  # the input buckets are in the function's policy: no tag limit
     if secrets:
         tags[TAG_CREDENTIALS] = "ssm"
     return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets)
@@ -190,95 +142,62 @@ def _file_name(path: Path | None) -> str:
     return path.name if path else ""
 
 
-def _planner(region: _Region) -> FunctionPlanner:
-    session = region.session
-    return FunctionPlanner(Lambda(session.client("lambda")), Logs(session.client("logs")),
-                           lambda: S3(session.client("s3")), lambda: session.client("ssm"), session.region,
-                           region.account)
-
-
-def _plan(planner: FunctionPlanner, deployment: _Deployment, layer: LayerState) -> tuple[Plan | None, str | None]:
-    assert deployment.artifacts is not None
-    try:
-        return planner.plan(deployment.spec, deployment.artifacts, layer), None
-    except ScarError as err:
-        return None, err.message
-
-
-def _deploy_region(region: _Region) -> None:
-    """The shared resources first (undone only if no function could use them), then the functions. The
-    functions' steps read the layer version when they run, so a layer published now needs no new plan."""
-    planned = [d for d in region.deployments if d.plan is not None]
-    if not planned:
-        return
-    try:
-        journal = Plan("shared resources", region.shared).apply()
-    except DeployFailed as err:  # already rolled back; every function needed these
-        for deployment in planned:
-            deployment.error = err.message
-        return
-    lam = Lambda(region.session.client("lambda"))
-    with ThreadPoolExecutor(min(MAX_PARALLEL_FUNCTIONS, len(planned))) as pool:
-        list(pool.map(lambda d: _apply(d, lam), [d for d in planned if d.plan is not None]))
-    if not any(d.error is None for d in region.deployments):
-        journal.rollback()  # no function uses what this run created for them
-
-
-def _apply(deployment: _Deployment, lam: Lambda) -> None:
-    assert deployment.plan is not None
-    try:
-        deployment.plan.apply()
-    except DeployFailed as err:
-        deployment.error = err.message
-        return
-    if deployment.spec.lambda_.preheat:
-        deployment.plan.steps.append(_preheat(lam, deployment.spec.name))
-
-
-def _preheat(lam: Lambda, name: str) -> Step:
+def _preheat(region: RegionDeployment, name: str) -> str:
     """One synchronous invocation with an empty event, so the first real call finds a warm function."""
     try:
-        answer = lam.invoke(name, b"{}", asynchronous=False, tail_log=False)
+        answer = region.provider.lam.invoke(name, b"{}", asynchronous=False, tail_log=False)
     except Exception as err:  # noqa: BLE001 - the function is deployed; a failed warm-up is only reported
-        return Step(f"function {name}", "preheat", f"failed: {err}")
+        return f"failed: {message_of(err)}"
     if answer.get("FunctionError"):
-        return Step(f"function {name}", "preheat", f"the warm-up call failed ({answer['FunctionError']})")
-    return Step(f"function {name}", "preheat", "invoked once")
+        return f"the warm-up call failed ({answer['FunctionError']})"
+    return "invoked once"
 
 
-def _report(ctx: Context, regions: dict[Any, _Region], dry_run: bool) -> int:
+def _report(ctx: Context, regions: list[RegionDeployment], dry_run: bool) -> int:
+    verbose = ctx.output.verbose
     rows: list[tuple[str, str, str, str]] = []
     functions = []
     shared = []
-    for region in regions.values():
-        rows.extend(("(shared)", s.resource, s.action, s.detail) for s in region.shared)
-        shared.extend({**step.describe(), "Region": region.session.region} for step in region.shared)
-        for deployment in region.deployments:
+    for region in regions:
+        common = [*region.shared.steps, *region.cleanup.steps]
+        rows.extend(("(shared)", s.label, str(s.action), s.summary()) for s in common)
+        shared.extend({**step.describe(verbose), "Region": region.provider.region} for step in common)
+        for deployment in region.functions:
             steps = deployment.plan.steps if deployment.plan else []
             outcome = _outcome(deployment, dry_run)
-            functions.append({"Name": deployment.spec.name, "Region": region.session.region, "Result": outcome,
-                              "Steps": [step.describe() for step in steps],
+            functions.append({"Name": deployment.spec.name, "Region": region.provider.region, "Result": outcome,
+                              "Steps": [step.describe(verbose) for step in steps],
+                              **({"Preheat": deployment.preheat} if deployment.preheat else {}),
                               **({"Error": deployment.error} if deployment.error else {})})
-            rows.extend((deployment.spec.name, s.resource, s.action, s.detail) for s in steps)
+            rows.extend((deployment.spec.name, s.label, str(s.action), s.summary()) for s in steps)
+            if deployment.preheat:
+                rows.append((deployment.spec.name, f"function {deployment.spec.name}", "preheat", deployment.preheat))
+            if verbose and not ctx.output.json_mode:
+                rows.extend((deployment.spec.name, "", "call", f"{c.service}.{c.operation}")
+                            for s in steps for c in s.calls)
+    left = [item for region in regions for item in region.left_behind]
     failed = [f for f in functions if f["Result"] == "failed"]
     lines = ["Plan (dry run: nothing was changed):" if dry_run else "Deployment:",
              table(("FUNCTION", "RESOURCE", "ACTION", "DETAIL"), rows), ""]
     lines += [f"{f['Name']}: {f['Result']}" + (f" ({f['Error']})" if f.get("Error") else "") for f in functions]
-    ctx.output.result({"DryRun": dry_run, "Shared": shared, "Functions": functions}, "\n".join(lines))
+    if left:
+        lines.append("left behind (could not be undone or cleaned up): " + "; ".join(left))
+    document = {"DryRun": dry_run, "Shared": shared, "Functions": functions, **({"LeftBehind": left} if left else {})}
+    ctx.output.result(document, "\n".join(lines))
     if failed:
         raise OperationFailed(f"{len(failed)} of {len(functions)} function(s) failed: "
                               + "; ".join(f"{f['Name']}: {f['Error']}" for f in failed))
     return 0
 
 
-def _outcome(deployment: _Deployment, dry_run: bool) -> str:
+def _outcome(deployment: FunctionDeployment, dry_run: bool) -> str:
     if deployment.error:
         return "failed"
     assert deployment.plan is not None
     changes = deployment.plan.changes
     if not changes:
         return "up to date"
-    creates = any(step.action == CREATE and step.resource.startswith("function ") for step in changes)
+    creates = any(step.action is Action.CREATE and step.resource.kind == "function" for step in changes)
     if dry_run:
         return "would be created" if creates else "would be updated"
     return "created" if creates else "updated"

@@ -6,23 +6,23 @@ import argparse
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from scar.aws import kinds as _registered  # noqa: F401 - registers the AWS kinds
 from scar.aws.errors import message_of
-from scar.aws.function_deploy import DEPLOYMENT_KEY, own_s3
 from scar.aws.functions import list_functions
+from scar.aws.identity import caller_identity
 from scar.aws.lambda_ import Lambda
-from scar.aws.logs import Logs
-from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, unused_layer_versions
-from scar.aws.s3 import S3
+from scar.aws.provider import AwsProvider
+from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, remove_unused_layer_versions
 from scar.cli.confirm import confirm
 from scar.cli.output import table
 from scar.cli.targets import Target, selected_functions
 from scar.config.defaults import default_config
 from scar.config.specs import StorageProvidersSpec
+from scar.deploy.kind import Kinds
 from scar.errors import BadInputError, OperationFailed
 from scar.package.function_config import secret_values
 
 if TYPE_CHECKING:
-    from scar.aws.session import AwsSession
     from scar.cli.main import Context
 
 MAX_PARALLEL = 16
@@ -50,10 +50,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     layer_rows: list[tuple[str, str]] = []
     for (region, profile), members in groups.items():
         session = ctx.aws(region, profile, concurrency=MAX_PARALLEL * 2)
-        done = _remove_group(session, members, ctx.settings().storage_providers, args.dry_run)
+        provider = AwsProvider(session, caller_identity(session.client("sts")))
+        kinds = Kinds("aws", provider)
+        done = _remove_group(provider, kinds, members, ctx.settings().storage_providers, args.dry_run)
         removals.extend(done)
-        if not args.dry_run:
-            layer_rows.extend(_clean_layers(session, {r.layer for r in done if r.layer and not r.error}))
+        layer_rows.extend(remove_unused_layer_versions(
+            provider, kinds, {r.layer for r in done if r.layer and not r.error},
+            {r.name for r in done if not r.error}, args.dry_run))
     return _report(ctx, removals, layer_rows, args.dry_run)
 
 
@@ -65,40 +68,21 @@ def _all_functions(ctx: Context) -> list[Target]:
     return [Target(f.name, settings.region, settings.profile) for f in found]
 
 
-def _remove_group(session: AwsSession, members: list[Target], providers: StorageProvidersSpec,
+def _remove_group(provider: AwsProvider, kinds: Kinds, members: list[Target], providers: StorageProvidersSpec,
                   dry_run: bool) -> list[Removal]:
-    lam = Lambda(session.client("lambda"))
-    logs = Logs(session.client("logs"))
-    def s3() -> S3:  # built only when a removal touches S3
-        return S3(session.client("s3"))
     default_layer = default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
 
     def remove(target: Target) -> Removal:
-        layer, deployment, inputs, secrets = default_layer, None, [], False
-        if target.spec is not None:
-            layer = target.spec.lambda_.supervisor.layer_name
-            bucket = target.spec.lambda_.deployment.bucket
-            deployment = f"{bucket}/{DEPLOYMENT_KEY.format(name=target.name)}" if bucket else None
-            inputs = [io.bucket for io in own_s3(target.spec.lambda_.input)]
-            secrets = bool(secret_values(target.spec, providers))
+        spec = target.spec
+        layer = spec.lambda_.supervisor.layer_name if spec else default_layer
+        secrets = bool(secret_values(spec, providers)) if spec else False
         try:
-            return remove_function(lam, logs, s3, lambda: session.client("ssm"), target.name, deployment, layer,
-                                   inputs, secrets, dry_run)
+            return remove_function(provider, kinds, target.name, spec, layer, secrets, dry_run)
         except Exception as err:  # noqa: BLE001 - one function's failure must not stop the others
             return Removal(target.name, error=message_of(err))
 
     with ThreadPoolExecutor(min(MAX_PARALLEL, len(members))) as pool:
         return list(pool.map(remove, members))
-
-
-def _clean_layers(session: AwsSession, layers: set[str]) -> list[tuple[str, str]]:
-    lam = Lambda(session.client("lambda"))
-    rows = []
-    for layer in sorted(layers):
-        for version in unused_layer_versions(lam, layer):
-            lam.delete_layer_version(layer, version["Version"])
-            rows.append((f"layer {layer}:{version['Version']}", REMOVED))
-    return rows
 
 
 def _report(ctx: Context, removals: list[Removal], layer_rows: list[tuple[str, str]], dry_run: bool) -> int:

@@ -1,0 +1,12 @@
+"""The AWS resource kinds scar manages; importing this package registers them all (family "aws")."""
+
+from scar.aws.kinds import (  # noqa: F401 - imported to register
+    bucket,
+    function,
+    layer,
+    log_group,
+    notification,
+    package_object,
+    parameter,
+    permission,
+)
