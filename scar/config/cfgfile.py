@@ -13,7 +13,13 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from scar.config.defaults import CONFIG_VERSION, LAMBDA_PYTHON_RUNTIMES, default_config
+from scar.config.defaults import (
+    CONFIG_FILE_NAME,
+    CONFIG_FOLDER_NAME,
+    CONFIG_VERSION,
+    LAMBDA_PYTHON_RUNTIMES,
+    default_config,
+)
 from scar.config.merge import deep_merge
 from scar.errors import BadInputError
 
@@ -35,7 +41,7 @@ def config_path(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     folder = os.environ.get("SCAR_CONFIG_FOLDER")
-    return (Path(folder).expanduser() if folder else Path.home() / ".scar") / "scar.cfg"
+    return (Path(folder).expanduser() if folder else Path.home() / CONFIG_FOLDER_NAME) / CONFIG_FILE_NAME
 
 
 def load_config(path: Path, notice: Notice) -> dict[str, Any]:
@@ -67,7 +73,7 @@ def load_config(path: Path, notice: Notice) -> dict[str, Any]:
 def write_config(path: Path, data: dict[str, Any]) -> None:
     """Write atomically, readable by the owner only (the file may hold credentials)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".scar.cfg.", dir=path.parent)
+    fd, temporary = tempfile.mkstemp(prefix=f".{CONFIG_FILE_NAME}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)

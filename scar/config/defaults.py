@@ -7,11 +7,22 @@ function's services, current Lambda runtimes and limits, current AWS Batch insta
 from __future__ import annotations
 
 import copy
+import os
+from pathlib import Path
 from typing import Any
 
 from scar.version import __version__
 
 CONFIG_VERSION = "2.0.0"
+#: `~/.scar/scar.cfg` (or `$SCAR_CONFIG_FOLDER/scar.cfg`)
+CONFIG_FOLDER_NAME = ".scar"
+CONFIG_FILE_NAME = "scar.cfg"
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_DESCRIPTION = "Automatically generated lambda function"
+SUPERVISOR_LICENSE = "Apache-2.0"  # what the supervisor layer is published with (CompatibleRuntimes' neighbour)
+BATCH_INSTANCE_ROLE = "arn:aws:iam::{account_id}:instance-profile/ecsInstanceRole"
+BATCH_SERVICE_ROLE = "arn:aws:iam::{account_id}:role/service-role/AWSBatchServiceRole"
 
 #: Runtimes AWS Lambda still accepts for new Python functions, newest last.
 LAMBDA_PYTHON_RUNTIMES = ("python3.12", "python3.13", "python3.14")
@@ -27,14 +38,14 @@ OWN_SUPERVISOR_VERSIONS = ("builtin", "latest", __version__)
 _DEFAULTS: dict[str, Any] = {
     "scar": {"config_version": CONFIG_VERSION},
     "aws": {
-        "region": "us-east-1",
+        "region": DEFAULT_REGION,
         "iam": {"role": ""},
         "lambda": {
             "execution_mode": "lambda",
             "timeout": 300,
             "memory": 512,
             "ephemeral_storage": 512,
-            "description": "Automatically generated lambda function",
+            "description": DEFAULT_DESCRIPTION,
             "runtime": DEFAULT_RUNTIME,
             "architectures": ["x86_64"],
             "layers": [],
@@ -48,7 +59,7 @@ _DEFAULTS: dict[str, Any] = {
             "supervisor": {
                 "version": "builtin",
                 "layer_name": "faas-supervisor",
-                "license_info": "Apache-2.0",
+                "license_info": SUPERVISOR_LICENSE,
                 "udocker_engine": {"url": UDOCKER_ENGINE_URL, "sha256": None},
                 "runner": "udocker",
             },
@@ -71,9 +82,9 @@ _DEFAULTS: dict[str, Any] = {
                 "subnets": [],
                 "instance_types": ["optimal"],
                 "launch_template_name": "faas-supervisor",
-                "instance_role": "arn:aws:iam::{account_id}:instance-profile/ecsInstanceRole",
+                "instance_role": BATCH_INSTANCE_ROLE,
             },
-            "service_role": "arn:aws:iam::{account_id}:role/service-role/AWSBatchServiceRole",
+            "service_role": BATCH_SERVICE_ROLE,
             "multi_node_parallel": {"enabled": False, "number_nodes": 10, "main_node_index": 0},
         },
         "ecr": {"delete_image": True},
@@ -95,3 +106,9 @@ _DEFAULTS: dict[str, Any] = {
 def default_config() -> dict[str, Any]:
     """A fresh, mutable copy of the built-in defaults."""
     return copy.deepcopy(_DEFAULTS)
+
+
+def cache_folder() -> Path:
+    """scar's cache: `$XDG_CACHE_HOME/scar`, by default `~/.cache/scar` (udocker's engine, local rootfs)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "scar"

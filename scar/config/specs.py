@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES, UDOCKER_ENGINE_URL
+from scar.config.defaults import (
+    BATCH_INSTANCE_ROLE,
+    BATCH_SERVICE_ROLE,
+    DEFAULT_DESCRIPTION,
+    DEFAULT_RUNTIME,
+    LAMBDA_PYTHON_RUNTIMES,
+    SUPERVISOR_LICENSE,
+    UDOCKER_ENGINE_URL,
+)
 from scar.config.regions import known_regions
 from scar.config.schema import (
     at_least,
@@ -135,7 +143,7 @@ class SupervisorSpec:
     layer_name: str = spec_field(
         "faas-supervisor", checks=(matches(r"[A-Za-z0-9_-]{1,140}", "a Lambda layer name"),)
     )
-    license_info: str = spec_field("Apache-2.0", checks=(max_length(512),))
+    license_info: str = spec_field(SUPERVISOR_LICENSE, checks=(max_length(512),))
     udocker_engine: UdockerEngineSpec = spec_field(factory=UdockerEngineSpec)
     #: how the supervisor runs the container: udocker (AWS Lambda), or a sandbox on the host running the
     #: function (bubblewrap: local emulators such as ministack, whose functions run on this machine)
@@ -164,8 +172,8 @@ class LambdaSpec:
     memory: int = spec_field(512, checks=(int_range(128, 10240, "MB"),))
     timeout: int = spec_field(300, checks=(int_range(1, 900, "seconds"),))
     ephemeral_storage: int = spec_field(512, checks=(int_range(512, 10240, "MB"),))
-    description: str = spec_field("", checks=(max_length(256),))
-    runtime: str = spec_field(checks=(one_of(*LAMBDA_PYTHON_RUNTIMES, "image"),))
+    description: str = spec_field(DEFAULT_DESCRIPTION, checks=(max_length(256),))
+    runtime: str = spec_field(DEFAULT_RUNTIME, checks=(one_of(*LAMBDA_PYTHON_RUNTIMES, "image"),))
     architectures: list[str] = spec_field(factory=lambda: ["x86_64"], checks=(
         lambda v: None if len(v) == 1 else "must name exactly one architecture",
         each(one_of("x86_64", "arm64"))))
@@ -242,7 +250,7 @@ class ComputeResourcesSpec:
     instance_types: list[str] = spec_field(factory=lambda: ["optimal"])
     launch_template_name: str = spec_field("faas-supervisor", checks=(
         matches(r"[A-Za-z0-9().\-/_]{3,128}", "3 to 128 letters, digits or ().-/_"),))
-    instance_role: str = spec_field("")
+    instance_role: str = spec_field(BATCH_INSTANCE_ROLE)
 
     def cross_check(self, report: Report) -> None:
         if not self.min_v_cpus <= self.desired_v_cpus <= self.max_v_cpus:
@@ -271,7 +279,7 @@ class BatchSpec:
     type: str = spec_field("MANAGED", checks=(one_of("MANAGED", "UNMANAGED"),))
     environment: EnvironmentSpec = spec_field(factory=EnvironmentSpec)
     compute_resources: ComputeResourcesSpec = spec_field(factory=ComputeResourcesSpec)
-    service_role: str = spec_field("")
+    service_role: str = spec_field(BATCH_SERVICE_ROLE)
     multi_node_parallel: MultiNodeSpec = spec_field(factory=MultiNodeSpec)
 
 

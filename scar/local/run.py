@@ -3,13 +3,13 @@ the very supervisor that runs in Lambda, with a local or S3 input and outputs to
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scar.config.defaults import cache_folder
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
 from scar.errors import BadInputError, OperationFailed
 from scar.package.function_config import function_config, secret_values
@@ -44,8 +44,7 @@ class LocalResult:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "scar" / "rootfs"
+    return cache_folder() / "rootfs"
 
 
 def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None, script: bytes | None,

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from scar.config.defaults import cache_folder
 from scar.config.specs import UdockerEngineSpec
 
 EngineSource = UdockerEngineSpec
@@ -29,8 +30,7 @@ class _Unavailable(Exception):
 
 def default_cache_dir() -> Path:
     """`$XDG_CACHE_HOME/scar/udocker`, by default `~/.cache/scar/udocker`."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "scar" / "udocker"
+    return cache_folder() / "udocker"
 
 
 def obtain_engine(source: EngineSource, cache_dir: Path, notice: Notice) -> Path | None:
