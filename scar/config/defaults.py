@@ -20,7 +20,7 @@ CONFIG_FILE_NAME = "scar.cfg"
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_DESCRIPTION = "Automatically generated lambda function"
-SUPERVISOR_LICENSE = "Apache-2.0"  # what the supervisor layer is published with (CompatibleRuntimes' neighbour)
+SUPERVISOR_LICENSE = "Apache-2.0"  # the LicenseInfo the supervisor layer is published with
 BATCH_INSTANCE_ROLE = "arn:aws:iam::{account_id}:instance-profile/ecsInstanceRole"
 BATCH_SERVICE_ROLE = "arn:aws:iam::{account_id}:role/service-role/AWSBatchServiceRole"
 
