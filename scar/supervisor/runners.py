@@ -215,15 +215,23 @@ def _udocker_variables(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
 
 
 def image_file_path(config: FunctionConfig, download: Callable[[str, str, Path], Path], cache: Path) -> Path:
-    """The image tarball: in the function package, or downloaded once from the deployment bucket."""
+    """The image tarball: in the function package, or downloaded once from the deployment bucket into
+    `cache/images`, a private folder checked as the rootfs cache is (another user could otherwise plant the
+    tarball that is then extracted and run)."""
+    from .image import ImageError, prepare_cache
+
     info = config.image_file or {}
     if info.get("path"):
         return config.task_root / info["path"]
     if info.get("bucket") and info.get("key"):
-        target = cache / "images" / Path(info["key"]).name
+        folder = cache / "images"
+        try:
+            prepare_cache(folder)
+        except ImageError as err:
+            raise RunnerError(f"cannot use the image: {err}") from None
+        target = folder / Path(info["key"]).name
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = download(info["bucket"], info["key"], target.parent)
+            partial = download(info["bucket"], info["key"], folder)
             shutil.move(str(partial), target)
         return target
     raise RunnerError("the function defines no image file")

@@ -26,7 +26,9 @@ from devtools.images import (
     image_config,
     write_image,
 )
+from scar.supervisor.config import FunctionConfig
 from scar.supervisor.image import ImageError, extract_image, load_image
+from scar.supervisor.runners import RunnerError, image_file_path
 
 FAKE_BUSYBOX = b"\x7fELF not really busybox\n" * 100  # never run by these tests
 GIB = 1 << 30
@@ -172,6 +174,60 @@ def test_a_symbolic_link_as_cache_folder_is_refused(tmp_path: Path) -> None:
         extract_image(image_of(tmp_path, LayerBuilder().file("a.txt", "a")), tmp_path / "cache")
     assert list(target.iterdir()) == []
 
+
+def bucket_image(tmp_path: Path) -> FunctionConfig:
+    return FunctionConfig.from_dict({"name": "fn", "container": {"image_file": {"bucket": "deploy",
+                                                                                 "key": "fn/image.tar"}}}, tmp_path)
+
+
+class Downloads:
+    """Stands in for Storage.download (S3 itself is tested against moto in tests/integration): writes the object
+    into the folder it is given, as a partial file, and records each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Path]] = []
+
+    def __call__(self, bucket: str, key: str, folder: Path) -> Path:
+        self.calls.append((bucket, key, folder))
+        partial = folder / "download.partial"
+        partial.write_bytes(b"genuine image")
+        return partial
+
+
+def test_a_downloaded_image_is_kept_in_a_private_folder(tmp_path: Path) -> None:
+    cache, download = tmp_path / "scar-cache", Downloads()
+    path = image_file_path(bucket_image(tmp_path), download, cache)
+    assert path == cache / "images" / "image.tar" and path.read_bytes() == b"genuine image"
+    assert download.calls == [("deploy", "fn/image.tar", cache / "images")]
+    for folder in (cache, cache / "images"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        assert folder.stat().st_uid == os.geteuid()
+    assert image_file_path(bucket_image(tmp_path), download, cache) == path
+    assert len(download.calls) == 1  # downloaded once
+
+
+def test_an_images_folder_others_can_write_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "scar-cache" / "images").mkdir(parents=True)
+    os.chmod(tmp_path / "scar-cache" / "images", 0o777)
+    download = Downloads()
+    with pytest.raises(RunnerError, match=r"cannot use the image: refusing the image cache folder "
+                                          r".*/images: group or others can write to it \(mode 0777\)"):
+        image_file_path(bucket_image(tmp_path), download, tmp_path / "scar-cache")
+    assert download.calls == []
+
+
+@as_root
+def test_a_planted_images_folder_is_refused_not_run(tmp_path: Path) -> None:
+    """Another user made the images folder first and left a trojaned tarball under the expected name."""
+    planted = tmp_path / "scar-cache" / "images"
+    planted.mkdir(parents=True, mode=0o700)
+    os.chmod(tmp_path / "scar-cache", 0o700)
+    (planted / "image.tar").write_bytes(b"trojan")
+    os.chown(planted, 65534, 65534)
+    download = Downloads()
+    with pytest.raises(RunnerError, match=r"refusing the image cache folder .*/images: it belongs to uid 65534"):
+        image_file_path(bucket_image(tmp_path), download, tmp_path / "scar-cache")
+    assert download.calls == []
 
 # --- size limits -----------------------------------------------------------------------------------------------
 
