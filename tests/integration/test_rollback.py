@@ -1,0 +1,152 @@
+"""A non-retryable failure at every mutating call of `scar init`, in turn, leaves the account exactly as it was:
+moto behind a fault proxy (devtools/fault_proxy.py) that fails the Nth mutating request the way the service
+would, compared field by field before and after."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from devtools.fault_proxy import FaultProxy
+from scar.aws.kinds.function import current_configuration
+from tests.integration.conftest import write_fdl
+from tests.integration.lifecycle_support import create_role
+
+REGION = "us-east-1"
+FIRST = """
+functions:
+  aws:
+  - lambda:
+      name: fault-fn
+      init_script: script.sh
+      container: {image: busybox}
+      input:
+      - {storage_provider: s3, path: in-bucket/input}
+      - {storage_provider: minio.store, path: minio-bucket/in}
+      output: [{storage_provider: s3, path: out-bucket/output}]
+storage_providers:
+  minio:
+    store: {endpoint: "https://minio.example.org", access_key: MINIOKEY, secret_key: FIRST-SECRET}
+"""
+# configuration, environment, code, tags, credentials and a new input bucket all change
+UPDATE = """
+functions:
+  aws:
+  - lambda:
+      name: fault-fn
+      memory: 1024
+      init_script: script.sh
+      container:
+        image: busybox:1.36
+        environment: {Variables: {STAGE: two}}
+      input:
+      - {storage_provider: s3, path: in-bucket/input}
+      - {storage_provider: s3, path: second-bucket/input}
+      - {storage_provider: minio.store, path: minio-bucket/in}
+      output: [{storage_provider: s3, path: out-bucket/output}]
+storage_providers:
+  minio:
+    store: {endpoint: "https://minio.example.org", access_key: MINIOKEY, secret_key: SECOND-SECRET}
+"""
+
+
+def snapshot(endpoint: str) -> dict[str, Any]:
+    """Everything scar may touch, field by field."""
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=endpoint, region_name=REGION)
+
+    lam, s3, logs, ssm = client("lambda"), client("s3"), client("logs"), client("ssm")
+    functions = {}
+    for listed in lam.list_functions()["Functions"]:
+        name = listed["FunctionName"]
+        got = lam.get_function(FunctionName=name)
+        configuration = got["Configuration"]
+        try:
+            statements = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
+        except ClientError:
+            statements = []
+        functions[name] = {"configuration": current_configuration(configuration),
+                           "code": configuration["CodeSha256"], "architectures": configuration.get("Architectures"),
+                           "tags": got.get("Tags"), "policy": sorted(statements, key=lambda s: s["Sid"])}
+    buckets = {}
+    for bucket in s3.list_buckets()["Buckets"]:
+        name = bucket["Name"]
+        notifications = s3.get_bucket_notification_configuration(Bucket=name)
+        notifications.pop("ResponseMetadata", None)
+        try:
+            tags = s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        except ClientError:
+            tags = []
+        objects = [(o["Key"], o["ETag"]) for o in s3.list_objects_v2(Bucket=name).get("Contents", ())]
+        buckets[name] = {"notifications": notifications, "tags": tags, "objects": objects}
+    groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
+    layers = {layer["LayerName"]: [(v["LayerVersionArn"], v.get("Description"))
+                                   for v in lam.list_layer_versions(LayerName=layer["LayerName"])["LayerVersions"]]
+              for layer in lam.list_layers()["Layers"]}
+    parameters = {}
+    for parameter in ssm.describe_parameters()["Parameters"]:
+        value = ssm.get_parameter(Name=parameter["Name"], WithDecryption=True)["Parameter"]["Value"]
+        parameters[parameter["Name"]] = (value, parameter.get("Description"))
+    return {"functions": functions, "buckets": buckets, "log groups": groups, "layers": layers,
+            "parameters": parameters}
+
+
+@pytest.fixture
+def proxy(deploy_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """scar's calls go through the fault proxy; the test's own clients go straight to moto."""
+    with FaultProxy(deploy_env) as running:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", running.endpoint)
+        yield running
+
+
+def fault_at_every_call(scar: Callable[..., Any], proxy: FaultProxy, moto_server: Any, arrange: Callable[[], None],
+                        fdl: Path) -> int:
+    """Arrange, then run `init -f fdl` failing call 1, 2, ... N in turn; returns N."""
+    moto_server.reset()
+    create_role(moto_server.endpoint)
+    arrange()
+    proxy.arm(None)
+    assert scar("init", "-f", fdl).code == 0
+    calls = list(proxy.mutating)
+    for call in range(1, len(calls) + 1):
+        moto_server.reset()
+        create_role(moto_server.endpoint)
+        arrange()
+        before = snapshot(moto_server.endpoint)
+        proxy.arm(call)
+        result = scar("init", "-f", fdl)
+        assert proxy.failed == calls[call - 1]
+        assert result.code == 1, f"call {call} ({proxy.failed}): {result.stderr}"
+        assert "could not" in result.stderr and "injected fault" in result.stderr, result.stderr
+        assert "rolled back" in result.stderr and "left behind" not in result.stderr, result.stderr
+        assert snapshot(moto_server.endpoint) == before, f"call {call} ({proxy.failed}) left a change behind"
+    return len(calls)
+
+
+def test_first_deployment_fails_at_every_call_and_leaves_nothing(scar, proxy, moto_server, tmp_path):
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    fdl = write_fdl(tmp_path, FIRST)
+    calls = fault_at_every_call(scar, proxy, moto_server, lambda: None, fdl)
+    # credentials, log group and retention, layer, two buckets with their tags, function, permission, trigger
+    assert calls >= 10
+
+
+def test_update_fails_at_every_call_and_restores_everything(scar, proxy, moto_server, tmp_path):
+    script = tmp_path / "script.sh"
+    first, update = write_fdl(tmp_path, FIRST, "first.yaml"), write_fdl(tmp_path, UPDATE, "update.yaml")
+
+    def deploy_first() -> None:
+        script.write_text("#!/bin/sh\necho one\n")
+        proxy.arm(None)
+        assert scar("init", "-f", first).code == 0
+        script.write_text("#!/bin/sh\necho two\n")
+
+    calls = fault_at_every_call(scar, proxy, moto_server, deploy_first, update)
+    # credentials, bucket and its tags, configuration, tags, permission, trigger, code
+    assert calls >= 7
