@@ -17,6 +17,7 @@ import http.client
 import json
 import re
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +33,7 @@ class FaultProxy:
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.mutating: list[str] = []
         self.failed: str | None = None
+        self.delay = 0.0  # seconds each mutating request waits before it is forwarded (to interrupt a run)
         self._fail_at: int | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -69,9 +71,11 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 service, operation, protocol = _describe(self.command, self.path, self.headers)
-                if operation is not None and proxy._decide(f"{service}.{operation}"):
-                    self._fail(protocol, f"injected fault at {service}.{operation}")
-                    return
+                if operation is not None:
+                    if proxy._decide(f"{service}.{operation}"):
+                        self._fail(protocol, f"injected fault at {service}.{operation}")
+                        return
+                    time.sleep(proxy.delay)
                 self._forward(body)
 
             def _forward(self, body: bytes) -> None:

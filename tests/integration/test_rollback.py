@@ -5,6 +5,11 @@ would, compared field by field before and after."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +155,25 @@ def test_update_fails_at_every_call_and_restores_everything(scar, proxy, moto_se
     calls = fault_at_every_call(scar, proxy, moto_server, deploy_first, update)
     # credentials, bucket and its tags, configuration, tags, permission, trigger, code
     assert calls >= 7
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_init_rolls_back_and_exits_130(proxy, moto_server, tmp_path, signum):
+    """A real `python -m scar init` in a subprocess, slowed down by the proxy, gets Ctrl-C (or SIGTERM) after
+    its third change: everything it changed is undone and it exits 130 with one line, no traceback."""
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    fdl = write_fdl(tmp_path, FIRST)
+    before = snapshot(moto_server.endpoint)
+    proxy.arm(None)
+    proxy.delay = 0.3
+    child = subprocess.Popen([sys.executable, "-m", "scar", "init", "-f", str(fdl)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    deadline = time.monotonic() + 60
+    while len(proxy.mutating) < 3 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child.poll() is None, child.communicate()
+    child.send_signal(signum)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert "interrupted" in err and "rolled back" in err and "Traceback" not in err, err
+    assert snapshot(moto_server.endpoint) == before

@@ -33,6 +33,7 @@ from scar.aws.tags import (
 )
 from scar.cli.output import table
 from scar.cli.role_help import role_help
+from scar.config.defaults import OWN_SUPERVISOR_VERSIONS
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
 from scar.deploy.interrupt import interruptible, run_all
 from scar.deploy.model import Action
@@ -85,7 +86,7 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
         (bool(spec.api_gateway.name), "api_gateway.name (HTTP endpoints)"),
     ]
     version = lam.supervisor.version
-    unsupported.append((version not in ("builtin", "latest", __version__),
+    unsupported.append((version not in OWN_SUPERVISOR_VERSIONS,
                         f"lambda.supervisor.version {version!r} (this scar ships its own supervisor, version "
                         f"{__version__}: use builtin)"))
     named = [what for refused, what in unsupported if refused]
@@ -111,7 +112,8 @@ def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, provider
         groups.setdefault((spec.region, spec.boto_profile, spec.lambda_.supervisor.layer_name), []).append(spec)
     regions = []
     for (region, profile, layer_name), members in groups.items():
-        session = ctx.aws(region, profile, concurrency=MAX_PARALLEL_FUNCTIONS * 2)
+        # the threads that use this session's clients: the functions' pool and the region's own thread
+        session = ctx.aws(region, profile, concurrency=min(MAX_PARALLEL_FUNCTIONS, len(members)) + 1)
         identity = caller_identity(session.client("sts"))
         deployments = [FunctionDeployment(spec, _artifacts(spec, identity.owner, layer_package, providers))
                        for spec in members]
