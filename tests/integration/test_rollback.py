@@ -173,7 +173,7 @@ def test_an_interrupted_init_rolls_back_and_exits_130(proxy, moto_server, tmp_pa
         time.sleep(0.05)
     assert child.poll() is None, child.communicate()
     child.send_signal(signum)
-    out, err = child.communicate(timeout=120)
+    _, err = child.communicate(timeout=120)
     assert child.returncode == 130, err
     assert "interrupted" in err and "rolled back" in err and "Traceback" not in err, err
     assert snapshot(moto_server.endpoint) == before
