@@ -160,10 +160,15 @@ class UdockerRunner:
                            timeout=timeout, on_line=on_line)
 
     def _prepare(self) -> None:
+        from .image import ImageError, prepare_cache
+
+        try:  # private and ours, like the image cache: a planted container would run as this user
+            prepare_cache(self._dir)
+        except ImageError as err:
+            raise RunnerError(f"cannot use udocker's folder: {err}") from None
         marker = self._dir / "scar" / f"{self._container}.ready"
         if marker.exists():
             return
-        self._dir.mkdir(parents=True, exist_ok=True)
         image = self._config.image or f"scar/{self._config.name}:latest"
         if self._image_path is not None:
             step = self._udocker("load", "-i", str(self._image_path()), image.split(":")[0])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -15,7 +17,7 @@ from typing import ClassVar
 import pytest
 
 from scar.supervisor.config import FunctionConfig
-from scar.supervisor.runners import RunSpec, UdockerRunner
+from scar.supervisor.runners import RunnerError, RunSpec, UdockerRunner
 
 FAKE_UDOCKER = '''
 import json, os, sys
@@ -149,3 +151,27 @@ def _serve_quietly(runtime_api, address: str) -> None:
         runtime_api.serve(address)
     except Exception:  # noqa: BLE001 - the test server goes away at the end
         sys.exit(0)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a folder owned by another user needs root")
+def test_a_planted_udocker_folder_is_refused_not_run(fake_udocker, tmp_path):
+    """Another local user's udocker folder, with a container marked ready, is never used."""
+    planted = tmp_path / "udocker"
+    (planted / "scar").mkdir(parents=True)
+    (planted / "scar" / "scar-fn.ready").touch()
+    for path in (planted, planted / "scar", planted / "scar" / "scar-fn.ready"):
+        os.chown(path, 65534, 65534)
+    config = FunctionConfig.from_dict({"name": "fn", "container": {"image": "busybox"}}, tmp_path)
+    spec = RunSpec("r", tmp_path, None, ["true"], {}, None, lambda line: None)
+    with pytest.raises(RunnerError, match="cannot use udocker's folder"):
+        UdockerRunner(config, None, planted).run(spec)
+    assert not fake_udocker.exists()  # udocker never ran
+
+
+def test_the_udocker_folder_is_created_private(fake_udocker, tmp_path):
+    config = FunctionConfig.from_dict({"name": "fn", "container": {"image": "busybox"}}, tmp_path)
+    work = tmp_path / "work"
+    for name in ("input", "output", "scripts"):
+        (work / name).mkdir(parents=True)
+    UdockerRunner(config, None, tmp_path / "udocker").run(RunSpec("r", work, None, ["true"], {}, None, print))
+    assert stat.S_IMODE((tmp_path / "udocker").stat().st_mode) == 0o700
