@@ -89,7 +89,7 @@ def apply_region(region: RegionDeployment, cancel: threading.Event, preheat: Cal
     planned = [f for f in region.functions if f.plan is not None]
     if not planned:
         return
-    shared = Executor(cancel=cancel)
+    shared = Executor(cancel=cancel, describe=message_of)
     try:
         shared.run(region.shared)
     except DeployFailed as err:  # already rolled back; every function needed these
@@ -100,7 +100,7 @@ def apply_region(region: RegionDeployment, cancel: threading.Event, preheat: Cal
 
     def apply(deployment: FunctionDeployment) -> None:
         assert deployment.plan is not None
-        deployment.executor = Executor(shared.values, cancel)
+        deployment.executor = Executor(shared.values, cancel, message_of)
         try:
             deployment.executor.run(deployment.plan)
         except DeployFailed as err:
@@ -122,7 +122,7 @@ def apply_region(region: RegionDeployment, cancel: threading.Event, preheat: Cal
     if not succeeded:
         region.left_behind += shared.rollback()  # no function uses what this run created for them
         return
-    sweeper = Executor(shared.values)
+    sweeper = Executor(shared.values, describe=message_of)
     sweeper.run(region.cleanup)
     region.left_behind += sweeper.cleanup_failures
     for deployment in succeeded:

@@ -127,6 +127,6 @@ def put_notifications(s3: S3, bucket: str, config: dict[str, Any]) -> None:
 
 def same_notifications(a: dict[str, Any], b: dict[str, Any]) -> bool:
     def normal(config: dict[str, Any]) -> dict[str, Any]:
-        return {kind: sorted(json.dumps(e, sort_keys=True) for e in config.get(kind, []))
-                for kind in (*_CONFIG_KINDS, "EventBridgeConfiguration")}
+        entries = {kind: sorted(json.dumps(e, sort_keys=True) for e in config.get(kind, [])) for kind in _CONFIG_KINDS}
+        return {**entries, "EventBridge": "EventBridgeConfiguration" in config}  # present (even empty) means on
     return normal(a) == normal(b)

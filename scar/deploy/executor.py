@@ -4,10 +4,9 @@ journal is unwound newest first. What could not be undone is reported by name, n
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from scar.aws.errors import message_of
 from scar.deploy.model import Action, Plan, Ref, Step, resolve
 from scar.errors import EXIT_INTERRUPTED, ScarError
 
@@ -30,6 +29,11 @@ class Cancelled(Exception):
     """Raised between steps once an interruption was asked for."""
 
 
+def plain_message(err: Exception) -> str:
+    """A scar error's own message, otherwise the exception's type and text."""
+    return err.message if isinstance(err, ScarError) else f"{type(err).__name__}: {err}"
+
+
 def rollback_message(leftovers: list[str]) -> str:
     if leftovers:
         return "rollback incomplete, left behind: " + "; ".join(leftovers)
@@ -43,7 +47,10 @@ class Executor:
     every step. A failed step is undone too, so every kind's undo tolerates work that was only partly done.
     """
 
-    def __init__(self, values: Mapping[Ref, Any] | None = None, cancel: threading.Event | None = None) -> None:
+    def __init__(self, values: Mapping[Ref, Any] | None = None, cancel: threading.Event | None = None,
+                 describe: Callable[[Exception], str] = plain_message) -> None:
+        """`describe` turns a provider's exception into the message users read."""
+        self.describe = describe
         self.values: dict[Ref, Any] = dict(values or {})
         self.cancel = cancel or threading.Event()
         self.journal: list[tuple[Step, dict[str, Any]]] = []
@@ -63,19 +70,20 @@ class Executor:
                                         leftovers) from None
             except Exception as err:
                 leftovers = self.rollback()
-                raise DeployFailed(f"could not {step.action} {step.label}: {message_of(err)}; "
+                raise DeployFailed(f"could not {step.action} {step.label}: {self.describe(err)}; "
                                    f"{rollback_message(leftovers)}", leftovers) from err
         for step in (s for s in plan.steps if s.cleanup):
             try:
-                self._apply(step)
+                self._apply(step, journaled=False)  # a sweep is never undone, not even by a later rollback
             except Exception as err:  # noqa: BLE001 - nothing to undo: report what stays behind
-                self.cleanup_failures.append(f"{step.label}: {message_of(err)}")
+                self.cleanup_failures.append(f"{step.label}: {self.describe(err)}")
 
-    def _apply(self, step: Step) -> None:
+    def _apply(self, step: Step, journaled: bool = True) -> None:
         outputs: dict[str, Any] = dict(step.known)
         if step.action is not Action.UNCHANGED:
             desired = resolve(step.desired, self.values)
-            self.journal.append((step, outputs))  # before the call: a step that fails half-way is undone too
+            if journaled:
+                self.journal.append((step, outputs))  # before the call: a step that fails half-way is undone too
             step.kind.apply(step, desired, outputs)
         self.values.update({Ref(step.resource, key): value for key, value in outputs.items()})
 
@@ -87,5 +95,5 @@ class Executor:
             try:
                 step.kind.undo(step, outputs)
             except Exception as err:  # noqa: BLE001 - keep undoing the rest, then report
-                leftovers.append(f"{step.label}: {message_of(err)}")
+                leftovers.append(f"{step.label}: {self.describe(err)}")
         return leftovers

@@ -41,13 +41,14 @@ def run_all(work: Callable[[Item], Result], items: Iterable[Item], workers: int,
     if not items:
         return []
     pool = ThreadPoolExecutor(max(1, min(workers, len(items))))
-    futures: list[Future[Result]] = [pool.submit(work, item) for item in items]
+    futures: list[Future[Result]] = []
     try:
+        futures += (pool.submit(work, item) for item in items)
         wait(futures)
     except KeyboardInterrupt:
-        cancel.set()
-        (notice or _stderr)("interrupted: stopping and rolling back, please wait")
-        with _signals_ignored():
+        with _signals_ignored():  # first, so that a second signal cannot cut the rollback short
+            cancel.set()
+            (notice or _stderr)("interrupted: stopping and rolling back, please wait")
             wait(futures)
             pool.shutdown()
         raise

@@ -109,8 +109,5 @@ def test_same_notifications_ignores_order_and_absent_lists(bucket: dict) -> None
     assert not same_notifications(bucket, altered)
 
 
-@pytest.mark.xfail(strict=True, reason="s3_triggers.same_notifications iterates EventBridgeConfiguration's dict "
-                                       "(always empty), so EventBridge on and off compare equal; latent, as every "
-                                       "caller compares configurations derived from one read")
 def test_eventbridge_on_and_off_differ() -> None:
     assert not same_notifications({}, {"EventBridgeConfiguration": {}})

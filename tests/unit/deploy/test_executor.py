@@ -132,8 +132,6 @@ def test_cleanup_runs_only_after_every_other_step_succeeded(cloud: Cloud) -> Non
     assert ("delete", "old") not in cloud.log
 
 
-@pytest.mark.xfail(strict=True, reason="Executor journals cleanup steps (executor.py _apply called from the "
-                                       "cleanup loop), so a later rollback() tries to undo the sweep")
 def test_a_rollback_after_the_run_never_undoes_its_cleanup(cloud: Cloud) -> None:
     """deployment.apply_region rolls back every function that succeeded when another one is interrupted: the
     old packages that function swept must stay swept (a re-creation has nothing to restore from)."""

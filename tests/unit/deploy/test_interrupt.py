@@ -100,8 +100,6 @@ class SignalledOnSecondSubmit(ThreadPoolExecutor):
         return future
 
 
-@pytest.mark.xfail(strict=True, reason="interrupt.py run_all submits the work before its try: a signal that "
-                                       "arrives then escapes without setting cancel or waiting for the workers")
 def test_a_signal_while_work_is_handed_out_still_cancels_and_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(interrupt, "ThreadPoolExecutor", SignalledOnSecondSubmit)
     finished: list[tuple[int, bool]] = []
@@ -117,8 +115,6 @@ def test_a_signal_while_work_is_handed_out_still_cancels_and_waits(monkeypatch: 
     assert finished and all(cancelled for _, cancelled in finished)  # the workers saw the cancel, were awaited
 
 
-@pytest.mark.xfail(strict=True, reason="interrupt.py run_all sets cancel and prints its notice before it ignores "
-                                       "signals: a second Ctrl-C then escapes before the workers are awaited")
 def test_a_second_signal_right_after_the_first_still_waits_for_the_workers() -> None:
     rolled_back: list[int] = []
 
