@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from time import sleep  # a name of this module, so tests can stand in for the wait
 from typing import TYPE_CHECKING, Any
 
+from scar.aws.kinds.log_group import log_group_name
 from scar.aws.logs import Logs
 from scar.cli.targets import selected_functions
 from scar.errors import BadInputError, ScarError
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise BadInputError("command line: -j/--json prints one document, so it cannot be used with --follow")
     start_ms = int(time.time() * 1000) - parse_duration(args.since) * 1000 if args.since else None
     target = selected_functions(ctx, several=False)[0]
-    query = Query(f"/aws/lambda/{target.name}", [args.log_stream_name] if args.log_stream_name else None,
+    query = Query(log_group_name(target.name), [args.log_stream_name] if args.log_stream_name else None,
                   f'"{args.request_id}"' if args.request_id else None, start_ms)
     logs = Logs(ctx.aws(target.region, target.profile).client("logs"))
     if logs.get_group(query.group) is None:
