@@ -73,7 +73,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             run_all(lambda region: apply_region(region, cancel, lambda name: _preheat(region, name)), regions,
                     len(regions), cancel, ctx.output.notice)
         except KeyboardInterrupt:
-            raise interrupted_error(regions) from None
+            if any(region.interrupted for region in regions):
+                raise interrupted_error(regions) from None
+            # the signal came once every region was done: the deployment stands, report it
     return _report(ctx, regions, dry_run=False)
 
 
