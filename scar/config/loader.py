@@ -18,6 +18,7 @@ from scar.config.origin import KeyPath, Origin, env_origin, file_origin, flag_or
 from scar.config.overrides import NAME_FLAG, FunctionOverrides, function_overrides
 from scar.config.schema import SpecBuilder
 from scar.config.specs import (
+    OSCAR_OWN_STORAGE,
     FunctionSpec,
     OscarServiceSpec,
     StorageProvidersSpec,
@@ -203,7 +204,13 @@ class _Loader:
         if not aws_entries and not oscar_entries:
             self._add(origin_at(("functions",)) if "functions" in data else Origin(str(file), "functions"),
                       "defines no function (add functions.aws or functions.oscar entries)")
-        selected = self._select(file, aws_entries, name, overrides, origin_at)
+        oscar_named = _oscar_named(oscar_entries, name)
+        if oscar_named:  # -n names an OSCAR service of the FDL: only that one
+            if overrides:
+                raise BadInputError(f"command line: {', '.join(overrides.flag_names())}: {name!r} is an OSCAR "
+                                    "service; these flags set AWS functions only")
+            aws_entries, oscar_entries = [], oscar_named
+        selected = None if oscar_named else self._select(file, aws_entries, name, overrides, origin_at)
         for index, entry in aws_entries:
             if selected is not None and index != selected:
                 continue
@@ -288,16 +295,27 @@ class _Loader:
                           "(for example my_oscar: {name: ..., image: ...})")
                 continue
             ((cluster_id, service),) = entry.items()
+            cluster_id = str(cluster_id)
             tree = Tree()
             cluster = clusters.get(cluster_id)
             if isinstance(cluster, Mapping):
                 tree.merge(cluster, lambda p, c=cluster_id: file_origin(self.cfg_file, ("oscar", c) + p))
             if isinstance(service, Mapping):
+                if "cluster_id" in service or "cluster_id" in (cluster or {}):
+                    self._add(origin_at(base + (cluster_id, "cluster_id")),
+                              f"unknown key (the cluster is the entry's key: {cluster_id})")
                 tree.merge(service, lambda p, b=base + (cluster_id,): origin_at(b + p))
+                tree.merge({"cluster_id": cluster_id}, lambda p, b=base: origin_at(b))
             builder = SpecBuilder(tree, base + (cluster_id,), str(file))
             spec = builder.build(OscarServiceSpec, tree.data if isinstance(service, Mapping) else service, ())
             self.oscar.append(spec)
             self._builders.append((builder, spec, ()))
+        seen: set[tuple[str, str]] = set()
+        for spec in self.oscar:
+            if spec.name and (spec.cluster_id, spec.name) in seen:
+                self._problems.append(f"{file}: functions.oscar: the name {spec.name!r} is used by more than one "
+                                      f"service of cluster {spec.cluster_id}")
+            seen.add((spec.cluster_id, spec.name))
 
     def _load_storage(self, data: Any, origin_at: Callable[[KeyPath], Origin], where: str) -> None:
         tree = Tree()
@@ -307,8 +325,9 @@ class _Loader:
         self.storage = builder.build(StorageProvidersSpec, data if data is not None else {}, ())
         self._problems.extend(builder.problems)
         for function_builder, spec, base in self._builders:
+            own = OSCAR_OWN_STORAGE if isinstance(spec, OscarServiceSpec) else ()
             for key, index, io in storage_ios(spec):
-                if io.storage_provider and not self.storage.has(io.storage_provider):
+                if io.storage_provider and io.storage_provider not in own and not self.storage.has(io.storage_provider):
                     function_builder.report(base + (key, index, "storage_provider"),
                                             "is not defined in storage_providers", io.storage_provider)
 
@@ -381,6 +400,16 @@ def _cycle_from(start: str, feeds: dict[str, set[str]]) -> list[str] | None:
                 seen.add(following)
                 stack.append((following, [*path, following]))
     return None
+
+
+def _oscar_named(entries: list[tuple[int, Mapping[str, Any]]],
+                 name: str | None) -> list[tuple[int, Mapping[str, Any]]]:
+    """The OSCAR entries whose service is called `name` (none without a name)."""
+    if not name:
+        return []
+    return [(index, entry) for index, entry in entries
+            if len(entry) == 1 and isinstance(service := next(iter(entry.values())), Mapping)
+            and service.get("name") == name]
 
 
 def _entry_name(entry: Mapping[str, Any]) -> Any:

@@ -6,7 +6,7 @@ Field rules follow current AWS limits. Keys are the FDL's (and the original SCAR
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -308,22 +308,68 @@ class FunctionSpec:
 
 # ---- OSCAR --------------------------------------------------------------------------------------------
 
-K8S_MEMORY = r"\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?"
+OSCAR_MEMORY = r"[1-9]\d*(Mi|Gi)"
 K8S_CPU = r"\d+(\.\d+)?|\d+m"
+#: the cluster's own MinIO: a service may use it without defining it in storage_providers
+OSCAR_OWN_STORAGE = ("minio", "minio.default")
+
+
+def _positive_cpu(value: str) -> str | None:
+    amount = float(value[:-1]) / 1000 if value.endswith("m") else float(value)
+    return None if amount > 0 else "must be more than 0"
+
+
+@dataclass(frozen=True)
+class OscarClusterSpec:
+    """How to reach one OSCAR cluster: scar.cfg's `oscar.<cluster_id>`, possibly completed by the FDL.
+    Either basic auth (`auth_user`/`auth_password`) or an OIDC bearer token (`oidc_token`)."""
+
+    cluster_id: str
+    endpoint: str
+    auth_user: str = field(default="", repr=False)
+    auth_password: str = field(default="", repr=False)
+    oidc_token: str = field(default="", repr=False)
+    ssl_verify: bool = True
+
+
+def _check_cluster_auth(auth_user: str, auth_password: str, oidc_token: str, report: Report) -> None:
+    if oidc_token and (auth_user or auth_password):
+        report(("oidc_token",), "cannot be given together with auth_user/auth_password: choose one way to "
+               "sign in")
+    elif bool(auth_user) != bool(auth_password):
+        missing = "auth_password" if auth_user else "auth_user"
+        report((missing,), "is required with " + ("auth_user" if auth_user else "auth_password"))
+
+
+@dataclass(frozen=True)
+class OscarConnectionSpec:
+    """The connection keys of one `oscar.<cluster_id>` entry of scar.cfg (for `ls` over every cluster)."""
+
+    endpoint: str = spec_field("", checks=(_url_or_empty,))
+    auth_user: str = spec_field("")
+    auth_password: str = spec_field("", secret=True)
+    oidc_token: str = spec_field("", secret=True)
+    ssl_verify: bool = spec_field(True)
+
+    def cross_check(self, report: Report) -> None:
+        _check_cluster_auth(self.auth_user, self.auth_password, self.oidc_token, report)
 
 
 @dataclass(frozen=True)
 class OscarServiceSpec:
-    """One OSCAR service: the FDL entry merged with its cluster's settings from scar.cfg."""
+    """One OSCAR service: the FDL entry merged with its cluster's settings from scar.cfg. `cluster_id` is
+    the entry's key (the loader sets it and refuses it among the service's keys)."""
 
     name: str = spec_field(required=True, checks=(
         matches(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label (lowercase letters, digits, hyphens)"),))
-    image: str = spec_field(required=True)
+    image: str = spec_field(required=True, checks=(
+        matches(r"[^\s]{1,4096}", "a container image reference (no spaces)"),))
     script: Path | None = spec_field(required=True, path="file")
-    memory: str = spec_field("256Mi", checks=(matches(K8S_MEMORY, "a Kubernetes quantity like 256Mi or 1Gi"),))
-    cpu: str = spec_field("0.2", checks=(matches(K8S_CPU, "a CPU quantity like 0.5 or 500m"),))
-    total_memory: str | None = spec_field(checks=(matches(K8S_MEMORY, "a Kubernetes quantity like 4Gi"),))
-    total_cpu: str | None = spec_field(checks=(matches(K8S_CPU, "a CPU quantity like 2 or 2000m"),))
+    memory: str = spec_field("256Mi", checks=(matches(OSCAR_MEMORY, "a memory size in Mi or Gi, like 256Mi or 1Gi"),))
+    cpu: str = spec_field("0.2", checks=(matches(K8S_CPU, "a CPU quantity like 0.5 or 500m"), _positive_cpu))
+    total_memory: str | None = spec_field(checks=(
+        matches(OSCAR_MEMORY, "a memory size in Mi or Gi, like 4Gi"),))
+    total_cpu: str | None = spec_field(checks=(matches(K8S_CPU, "a CPU quantity like 2 or 2000m"), _positive_cpu))
     log_level: str = spec_field("INFO", normalize=_upper, checks=(one_of(*LOG_LEVELS),))
     alpine: bool = spec_field(False)
     environment: EnvironmentSpec = spec_field(factory=EnvironmentSpec)
@@ -334,11 +380,23 @@ class OscarServiceSpec:
     endpoint: str = spec_field("", checks=(_url_or_empty,))  # empty: cross_check says it is required
     auth_user: str = spec_field("")
     auth_password: str = spec_field("", secret=True)
+    oidc_token: str = spec_field("", secret=True)
     ssl_verify: bool = spec_field(True)
+    cluster_id: str = spec_field("")
+
+    @property
+    def cluster(self) -> OscarClusterSpec:
+        return OscarClusterSpec(self.cluster_id, self.endpoint, self.auth_user, self.auth_password,
+                                self.oidc_token, self.ssl_verify)
 
     def cross_check(self, report: Report) -> None:
         if not self.endpoint:
             report(("endpoint",), "is required: set the cluster's endpoint in scar.cfg or in the FDL")
+        _check_cluster_auth(self.auth_user, self.auth_password, self.oidc_token, report)
+        for key, index, io in storage_ios(self):
+            if io.storage_provider == "s3":
+                report((key, index, "storage_provider"), "must name a provider defined in storage_providers "
+                       "(s3.ID): an OSCAR service has no AWS account of its own", io.storage_provider)
 
 
 # ---- storage providers --------------------------------------------------------------------------------

@@ -302,7 +302,8 @@ def test_the_default_oscar_cluster_without_endpoint_is_one_problem(scar, write, 
 
 
 def test_the_oscar_cluster_settings_of_scar_cfg_apply(load, write, write_cfg):
-    write_cfg({"oscar": {"my_oscar": {"endpoint": "https://cluster", "auth_user": "u", "memory": "1Gi"}}})
+    write_cfg({"oscar": {"my_oscar": {"endpoint": "https://cluster", "auth_user": "u", "auth_password": "p",
+                                      "memory": "1Gi"}}})
     write("script.sh", "echo")
     write("fdl.yaml", "functions:\n  oscar:\n  - my_oscar: {name: svc, image: x, script: script.sh, cpu: '1'}\n")
     service = load("-f", "fdl.yaml").oscar_services[0]
