@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from scar.aws.apigateway import ApiGateway, invoke_url
 from scar.aws.identity import caller_identity
+from scar.aws.kinds.rest_api import scar_api
 from scar.aws.lambda_ import Lambda
 from scar.aws.tagging import tagged_functions
-from scar.aws.tags import TAG_IMAGE, TAG_OWNER, TAG_SUPERVISOR
+from scar.aws.tags import TAG_API, TAG_IMAGE, TAG_OWNER, TAG_SUPERVISOR
 
 DESCRIBE_CONCURRENCY = 16
 
@@ -27,9 +30,32 @@ class FunctionInfo:
     configuration: dict[str, Any]
 
 
-def list_functions(lam: Lambda, tagging_client: Any, sts_client: Any) -> tuple[str, list[FunctionInfo]]:
+def list_functions(lam: Lambda, tagging_client: Any, sts_client: Any,
+                   gateway: Callable[[], ApiGateway] | None = None) -> tuple[str, list[FunctionInfo]]:
     """The caller (owner name) and its scar functions, sorted by name; a function deleted since the tag
-    index saw it is skipped. Who calls and what is tagged are asked at once."""
+    index saw it is skipped. Who calls and what is tagged are asked at once. With `gateway` (built only when
+    needed), the endpoint URL of each function that has a REST API is filled in."""
+    owner, functions = _list_functions(lam, tagging_client, sts_client)
+    if gateway is None or not any(info.tags.get(TAG_API) for info in functions):
+        return owner, functions
+    urls = api_urls(gateway(), lam.client.meta.region_name, [f.name for f in functions if f.tags.get(TAG_API)])
+    return owner, [replace(info, api_url=urls.get(info.name, info.api_url)) for info in functions]
+
+
+def api_urls(gateway: ApiGateway, region: str, names: list[str]) -> dict[str, str]:
+    """Function name → `https://<id>.execute-api.<region>.amazonaws.com/<stage>/launch`: one listing of the
+    region's REST APIs, then each API's stage."""
+    apis = gateway.rest_apis()
+    found = {name: api["id"] for name in names if (api := scar_api(apis, name)) is not None}
+    if not found:
+        return {}
+    with ThreadPoolExecutor(min(DESCRIBE_CONCURRENCY, len(found))) as pool:
+        stages = dict(zip(found, pool.map(gateway.stages, found.values()), strict=True))
+    return {name: invoke_url(api_id, region, sorted(stages[name])[0]) for name, api_id in found.items()
+            if stages[name]}
+
+
+def _list_functions(lam: Lambda, tagging_client: Any, sts_client: Any) -> tuple[str, list[FunctionInfo]]:
     with ThreadPoolExecutor(2) as pool:
         asked = pool.submit(caller_identity, sts_client)
         found = pool.submit(tagged_functions, tagging_client, None)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from scar.aws.apigateway import ApiGateway
 from scar.aws.arns import arn
 from scar.aws.errors import error_code
 from scar.aws.identity import Identity
@@ -48,8 +49,20 @@ class AwsProvider:
         return S3(self.session.client("s3"))
 
     @property
+    def apigateway(self) -> ApiGateway:
+        return ApiGateway(self.session.client("apigateway"))
+
+    @property
     def ssm(self) -> Any:
         return self.session.client("ssm")
+
+    @property
+    def batch(self) -> Any:
+        return self.session.client("batch")
+
+    @property
+    def ec2(self) -> Any:
+        return self.session.client("ec2")
 
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
         """An ARN in this region's partition (`aws`, `aws-cn`, `aws-us-gov`); S3's have no region or account."""

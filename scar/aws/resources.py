@@ -7,6 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from scar.aws.kinds.api_permission import KIND as API_PERMISSION
+from scar.aws.kinds.api_permission import api_permission
+from scar.aws.kinds.api_routes import KIND as API_ROUTES
+from scar.aws.kinds.api_routes import ROUTES, routes_entry
+from scar.aws.kinds.api_stage import KIND as API_STAGE
+from scar.aws.kinds.api_stage import stage_entry
 from scar.aws.kinds.bucket import KIND as BUCKET
 from scar.aws.kinds.function import CODE_KIND, TAGS_KIND
 from scar.aws.kinds.function import KIND as FUNCTION
@@ -21,9 +27,11 @@ from scar.aws.kinds.parameter import KIND as PARAMETER
 from scar.aws.kinds.parameter import stored_parameters
 from scar.aws.kinds.permission import KIND as PERMISSION
 from scar.aws.kinds.permission import s3_permission, wired_buckets
+from scar.aws.kinds.rest_api import BINARY_MEDIA_TYPES, DESCRIPTION, api_tags
+from scar.aws.kinds.rest_api import KIND as REST_API
 from scar.aws.provider import AwsProvider
 from scar.aws.s3_triggers import Rule, rules_for
-from scar.aws.tags import TAG_CREDENTIALS, TAG_DEPLOYMENT, TAG_INPUTS
+from scar.aws.tags import TAG_API, TAG_CREDENTIALS, TAG_DEPLOYMENT, TAG_INPUTS
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
 from scar.config.specs import FunctionSpec, own_s3
 from scar.deploy.kind import Kinds, Resource, Stale
@@ -122,10 +130,36 @@ def function_entries(provider: AwsProvider, spec: FunctionSpec, artifacts: Funct
     for bucket in _wired(provider, name, tags) - set(rules):  # inputs it no longer has
         entries += [Stale(ResourceId(NOTIFICATION, bucket, scope, name)),
                     Stale(ResourceId(PERMISSION, bucket, scope, name))]
+    entries += api_entries(provider, spec, artifacts.tags, tags)
     entries.append(Resource(ResourceId(CODE_KIND, name, scope), {
         "Code": code, "CodeSha256": artifacts.package.code_sha256,
         "Architectures": list(spec.lambda_.architectures)}))
     return entries
+
+
+def api_entries(provider: AwsProvider, spec: FunctionSpec, function_tags: dict[str, str],
+                remote_tags: dict[str, str]) -> list[Entry]:
+    """The function's REST API, its routes, the permission to invoke the function and the stage, in that
+    order (the stage last: the API is live only once it can invoke the function); or, when the function
+    had an API (its `scar:api` tag says) and no longer wants one, the removal of the API and permission."""
+    name, scope, api = spec.name, provider.scope, spec.api_gateway
+    if not api.name:
+        old = remote_tags.get(TAG_API)
+        if not old:
+            return []
+        return [Stale(ResourceId(API_PERMISSION, old, scope, name)), Stale(ResourceId(REST_API, old, scope, name))]
+    fid = function_id(provider, name)
+    rid = ResourceId(REST_API, api.name, scope, name)
+    routes = routes_entry(rid, Ref(fid, "FunctionArn"), api.auth)
+    return [
+        Resource(rid, {"Name": api.name, "Description": DESCRIPTION, "EndpointTypes": ["REGIONAL"],
+                       "BinaryMediaTypes": list(BINARY_MEDIA_TYPES), "Tags": api_tags(function_tags, name)}),
+        Resource(ResourceId(API_ROUTES, api.name, scope, name), routes),
+        Resource(ResourceId(API_PERMISSION, api.name, scope, name), api_permission(rid)),
+        Resource(ResourceId(API_STAGE, api.name, scope, name),
+                 stage_entry(rid, api.stage_name, {"AuthorizationType": routes["AuthorizationType"],
+                                                   "Routes": ROUTES})),
+    ]
 
 
 def _wired(provider: AwsProvider, name: str, tags: dict[str, str]) -> set[str]:
@@ -157,6 +191,10 @@ def removal_steps(provider: AwsProvider, kinds: Kinds, name: str, spec: Function
         for step in remove(ResourceId(NOTIFICATION, bucket, scope, name)):
             step.part = WITH_FUNCTION
             steps.append(step)
+    api = tags.get(TAG_API) or (spec.api_gateway.name if spec else None)
+    if api:  # the API first: no new request reaches a function on its way out
+        steps += remove(ResourceId(REST_API, api, scope, name))
+        steps += remove(ResourceId(API_PERMISSION, api, scope, name))
     steps += kinds[FUNCTION].removal(fid, current)
     steps += remove(ResourceId(LOG_GROUP, log_group_name(name), scope, name))
     if tags.get(TAG_CREDENTIALS) or has_secrets:

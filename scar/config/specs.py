@@ -232,11 +232,15 @@ class IamSpec:
 class ApiGatewaySpec:
     name: str | None = spec_field(checks=(max_length(1024),))
     stage_name: str = spec_field("scar", checks=(matches(r"[A-Za-z0-9_-]{1,128}", "letters, digits, - or _"),))
+    auth: str = spec_field("none", checks=(one_of("none", "iam"),))  # iam: callers sign with SigV4
 
 
 @dataclass(frozen=True)
 class CloudWatchSpec:
     log_retention_policy_in_days: int = spec_field(30, checks=(one_of(*LOG_RETENTION_DAYS),))
+
+
+SPOT_STRATEGIES = ("SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED", "BEST_FIT", "BEST_FIT_PROGRESSIVE")
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,8 @@ class ComputeResourcesSpec:
     launch_template_name: str = spec_field("faas-supervisor", checks=(
         matches(r"[A-Za-z0-9().\-/_]{3,128}", "3 to 128 letters, digits or ().-/_"),))
     instance_role: str = spec_field(BATCH_INSTANCE_ROLE)
+    bid_percentage: int = spec_field(100, checks=(int_range(1, 100, "percent"),))  # SPOT only
+    allocation_strategy: str = spec_field("SPOT_CAPACITY_OPTIMIZED", checks=(one_of(*SPOT_STRATEGIES),))
 
     def cross_check(self, report: Report) -> None:
         if not self.min_v_cpus <= self.desired_v_cpus <= self.max_v_cpus:
@@ -304,6 +310,31 @@ class FunctionSpec:
     @property
     def name(self) -> str:
         return self.lambda_.name
+
+    def cross_check(self, report: Report) -> None:
+        """What AWS Batch needs, checked before any resource exists (exit 2)."""
+        mode = self.lambda_.execution_mode
+        if mode == "lambda":
+            return
+        batch, compute = self.batch, self.batch.compute_resources
+        needed = f"is required with lambda.execution_mode {mode}"
+        if not compute.subnets:
+            report(("batch", "compute_resources", "subnets"), f"{needed} (at least one subnet id)")
+        if not compute.security_group_ids:
+            report(("batch", "compute_resources", "security_group_ids"), f"{needed} (at least one security group)")
+        if compute.type not in ("EC2", "SPOT"):
+            report(("batch", "compute_resources", "type"), "must be EC2 or SPOT (scar's instances install the "
+                   "supervisor from a launch template)", compute.type)
+        if not self.lambda_.deployment.bucket:
+            report(("lambda", "deployment", "bucket"), f"{needed} (the supervisor artifact for the instances is "
+                   "uploaded there)")
+        if not self.lambda_.container.image:
+            report(("lambda", "container", "image"), f"{needed} (AWS Batch runs the image itself)")
+        if not float(batch.vcpus).is_integer():
+            report(("batch", "vcpus"), "must be a whole number of vCPUs on EC2 and SPOT", batch.vcpus)
+        elif batch.vcpus > compute.max_v_cpus:
+            report(("batch", "vcpus"), f"must not be more than batch.compute_resources.max_v_cpus "
+                   f"({compute.max_v_cpus}): the job could never start", batch.vcpus)
 
 
 # ---- OSCAR --------------------------------------------------------------------------------------------

@@ -185,12 +185,11 @@ def test_init_refuses_what_it_cannot_deploy_yet(scar, aws, tmp_path, counter):
     path = fdl(tmp_path, """
         functions:
           aws:
-          - lambda: {name: api-fn, container: {image: busybox}}
-            api_gateway: {name: my-api}
+          - lambda: {name: batch-fn, execution_mode: batch, container: {image: busybox}}
         """)
     result = scar("init", "-f", path)
     assert result.code == 2
-    assert "cannot deploy api_gateway.name (HTTP endpoints) yet" in result.stderr
+    assert "cannot deploy lambda.execution_mode: batch (AWS Batch) yet" in result.stderr
     assert counter.mutating == {}
 
 

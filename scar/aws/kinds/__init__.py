@@ -1,6 +1,9 @@
 """The AWS resource kinds scar manages; importing this package registers them all (family "aws")."""
 
 from scar.aws.kinds import (  # noqa: F401 - imported to register
+    api_permission,
+    api_routes,
+    api_stage,
     bucket,
     function,
     layer,
@@ -9,4 +12,5 @@ from scar.aws.kinds import (  # noqa: F401 - imported to register
     package_object,
     parameter,
     permission,
+    rest_api,
 )

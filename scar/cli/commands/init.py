@@ -23,6 +23,7 @@ from scar.aws.identity import caller_identity
 from scar.aws.provider import AwsProvider
 from scar.aws.resources import FunctionArtifacts
 from scar.aws.tags import (
+    TAG_API,
     TAG_CREATED_BY,
     TAG_CREDENTIALS,
     TAG_DEPLOYMENT,
@@ -46,6 +47,8 @@ from scar.version import __version__
 
 if TYPE_CHECKING:
     from scar.cli.main import Context
+    from scar.cli.oscar import OscarInit
+    from scar.config.loader import Settings
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
@@ -54,29 +57,43 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if any("iam.role: is required to deploy" in problem for problem in err.problems):
             ctx.output.hint(role_help())
         raise
-    if settings.oscar_services:
-        names = ", ".join(service.name for service in settings.oscar_services)
-        if not settings.functions:
-            raise BadInputError(f"functions.oscar ({names}): this version of scar cannot deploy OSCAR services yet")
-        ctx.output.notice(f"functions.oscar ({names}) skipped: this version of scar cannot deploy OSCAR services "
-                          "yet")
-    if not settings.functions:
+    if not settings.functions and not settings.oscar_services:
         raise BadInputError("nothing to deploy: give -f FDL, or -n NAME and -i IMAGE")
     for spec in settings.functions:
         _refuse_unsupported(spec)
-    layer_package = _layer_package(settings.functions, ctx)
-    regions = _plan(settings.functions, layer_package, settings.storage_providers, ctx)
-    if args.dry_run:
-        return _report(ctx, regions, dry_run=True)
-    with interruptible() as cancel:
+    layer_package = _layer_package(settings.functions, ctx) if settings.functions else None
+    oscar = _oscar_init(ctx, settings)
+    regions: list[RegionDeployment] = []
+    aws_error = None
+    if layer_package is not None:
         try:
-            run_all(lambda region: apply_region(region, cancel, lambda name: _preheat(region, name)), regions,
-                    len(regions), cancel, ctx.output.notice)
+            regions = _plan(settings.functions, layer_package, settings.storage_providers, ctx)
+        except Exception as err:
+            if not oscar:
+                raise
+            aws_error = message_of(err)  # the OSCAR side goes on; the report says why AWS did not
+    if args.dry_run:
+        return _report(ctx, regions, dry_run=True, oscar=oscar, aws_error=aws_error)
+    with interruptible() as cancel:
+        jobs = [lambda r=region: apply_region(r, cancel, lambda name: _preheat(r, name)) for region in regions]
+        jobs += oscar.jobs(cancel) if oscar else []
+        try:
+            run_all(lambda job: job(), jobs, len(jobs), cancel, ctx.output.notice)
         except KeyboardInterrupt:
-            if any(region.interrupted for region in regions):
-                raise interrupted_error(regions) from None
+            if any(region.interrupted for region in regions) or (oscar and oscar.interrupted):
+                error = interrupted_error(regions)
+                raise (oscar.interrupted_error(error) if oscar else error) from None
             # the signal came once every region was done: the deployment stands, report it
-    return _report(ctx, regions, dry_run=False)
+    return _report(ctx, regions, dry_run=False, oscar=oscar, aws_error=aws_error)
+
+
+def _oscar_init(ctx: Context, settings: Settings) -> OscarInit | None:
+    """The OSCAR services' plans (reads only), when the FDL has services."""
+    if not settings.oscar_services:
+        return None
+    from scar.cli.oscar import OscarInit
+
+    return OscarInit(ctx, settings)
 
 
 def _refuse_unsupported(spec: FunctionSpec) -> None:
@@ -85,7 +102,6 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
     unsupported = [
         (lam.runtime == "image", "lambda.runtime: image (container-image functions)"),
         (lam.execution_mode != "lambda", f"lambda.execution_mode: {lam.execution_mode} (AWS Batch)"),
-        (bool(spec.api_gateway.name), "api_gateway.name (HTTP endpoints)"),
     ]
     version = lam.supervisor.version
     unsupported.append((version not in OWN_SUPERVISOR_VERSIONS,
@@ -134,7 +150,8 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
                                deployment.max_s3_payload_size, bucket=deployment.bucket)
     tags = {TAG_CREATED_BY: "scar", TAG_OWNER: owner, TAG_SUPERVISOR: __version__,
             TAG_LAYER: spec.lambda_.supervisor.layer_name,
-            TAG_IMAGE: spec.lambda_.container.image or _file_name(spec.lambda_.container.image_file)}
+            TAG_IMAGE: spec.lambda_.container.image or _file_name(spec.lambda_.container.image_file),
+            TAG_API: (spec.api_gateway.name or "")[:256]}  # a tag value holds 256 characters
     if needs_bucket:
         tags[TAG_DEPLOYMENT] = deployment.bucket  # the input buckets are in the function's policy: no tag limit
     if secrets:
@@ -157,7 +174,8 @@ def _preheat(region: RegionDeployment, name: str) -> str:
     return "invoked once"
 
 
-def _report(ctx: Context, regions: list[RegionDeployment], dry_run: bool) -> int:
+def _report(ctx: Context, regions: list[RegionDeployment], dry_run: bool, oscar: OscarInit | None = None,
+            aws_error: str | None = None) -> int:
     verbose = ctx.output.verbose
     rows: list[tuple[str, str, str, str]] = []
     functions = []
@@ -179,18 +197,28 @@ def _report(ctx: Context, regions: list[RegionDeployment], dry_run: bool) -> int
             if verbose and not ctx.output.json_mode:
                 rows.extend((deployment.spec.name, "", "call", f"{c.service}.{c.operation}")
                             for s in steps for c in s.calls)
-    left = [item for region in regions for item in region.left_behind]
+    rows += oscar.rows(verbose and not ctx.output.json_mode) if oscar else []
+    left = [item for region in regions for item in region.left_behind] + (oscar.left_behind if oscar else [])
     failed = [f for f in functions if f["Result"] == "failed"]
     lines = ["Plan (dry run: nothing was changed):" if dry_run else "Deployment:",
              table(("FUNCTION", "RESOURCE", "ACTION", "DETAIL"), rows), ""]
     lines += [f"{f['Name']}: {f['Result']}" + (f" ({f['Error']})" if f.get("Error") else "") for f in functions]
+    lines += oscar.lines(dry_run) if oscar else []
+    if aws_error:
+        lines.append(f"AWS functions: not deployed ({aws_error})")
     if left:
         lines.append("left behind (could not be undone or cleaned up): " + "; ".join(left))
     document = {"DryRun": dry_run, "Shared": shared, "Functions": functions, **({"LeftBehind": left} if left else {})}
+    if oscar:
+        document["Services"] = oscar.documents(dry_run, verbose)
+    if aws_error:
+        document["AwsError"] = aws_error
     ctx.output.result(document, "\n".join(lines))
-    if failed:
-        raise OperationFailed(f"{len(failed)} of {len(functions)} function(s) failed: "
-                              + "; ".join(f"{f['Name']}: {f['Error']}" for f in failed))
+    failures = [f"{f['Name']}: {f['Error']}" for f in failed] + (oscar.failures() if oscar else [])
+    total = len(functions) + (len(oscar.deployments) if oscar else 0)
+    summary = [f"{len(failures)} of {total} function(s) failed: " + "; ".join(failures)] if failures else []
+    if aws_error or failures:
+        raise OperationFailed("; ".join(([f"AWS functions not deployed: {aws_error}"] if aws_error else []) + summary))
     return 0
 
 

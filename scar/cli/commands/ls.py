@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from scar.aws.apigateway import ApiGateway
 from scar.aws.functions import DESCRIBE_CONCURRENCY, list_functions
 from scar.aws.lambda_ import Lambda
 from scar.aws.s3 import S3, parse_location
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _functions(ctx: Context) -> int:
     session = ctx.aws(concurrency=DESCRIBE_CONCURRENCY)
     owner, functions = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"),
-                                      session.client("sts"))
+                                      session.client("sts"), lambda: ApiGateway(session.client("apigateway")))
     document = {"Functions": [
         {"Name": f.name, "Memory": f.memory, "Timeout": f.timeout, "Image_id": f.image, "Api_gateway": f.api_url,
          "Sup_version": f.supervisor, "Arn": f.arn}
