@@ -1,5 +1,6 @@
 """Build container images offline for the tests: `docker save` tarballs (the legacy format or the OCI layout that
-Docker >= 25 writes) holding Debian's static busybox, and a malicious image for the extractor's safety tests.
+Docker >= 25 writes) holding Debian's static busybox, one of dynamically linked host programs and their libraries,
+and a malicious image for the extractor's safety tests.
 
 Install busybox with `scripts/install-system-deps.sh` (Debian package busybox-static)."""
 
@@ -10,8 +11,10 @@ import hashlib
 import io
 import json
 import platform
+import re
 import shutil
 import struct
+import subprocess
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,9 +123,11 @@ class LayerBuilder:
         return buffer.getvalue()
 
 
-def busybox_layers(busybox: bytes, extra_files: dict[str, bytes | str] | None = None) -> list[LayerBuilder]:
+def busybox_layers(busybox: bytes, extra_files: dict[str, bytes | str] | None = None,
+                   type_changes: bool = True) -> list[LayerBuilder]:
     """Layer 1: busybox, its applets, /etc, modes to keep; layer 2: whiteouts, an opaque folder, type changes and
-    the extra files."""
+    the extra files. Without `type_changes` layer 2 replaces no folder by a file nor a file by a folder (udocker
+    extracts layers with GNU tar, which cannot)."""
     base = LayerBuilder()
     base.dir("bin").file("bin/busybox", busybox, 0o755).hardlink("bin/bb", "bin/busybox")
     for applet in APPLETS:
@@ -139,16 +144,24 @@ def busybox_layers(busybox: bytes, extra_files: dict[str, bytes | str] | None = 
     top = LayerBuilder()
     top.file("opt/old/new.txt", "new\n")  # before the opaque marker: the marker must not remove it
     top.opaque("opt/old").whiteout("opt/gone.txt").file("opt/overwritten.txt", "layer 2\n")
-    top.file("opt/dir-then-file", "now a file\n").dir("opt/file-then-dir").file("opt/file-then-dir/in.txt", "in\n")
-    for name, content in (extra_files or {}).items():
-        data = content.encode() if isinstance(content, str) else content
-        top.file(name.lstrip("/"), data, 0o755 if data.startswith(b"#!") else 0o644)
+    if type_changes:
+        top.file("opt/dir-then-file", "now a file\n").dir("opt/file-then-dir")
+        top.file("opt/file-then-dir/in.txt", "in\n")
+    _add_files(top, extra_files)
     return [base, top]
+
+
+def _add_files(layer: LayerBuilder, files: dict[str, bytes | str] | None) -> None:
+    """Add `files` (absolute or relative names); those starting with "#!" are executable."""
+    for name, content in (files or {}).items():
+        data = content.encode() if isinstance(content, str) else content
+        layer.file(name.lstrip("/"), data, 0o755 if data.startswith(b"#!") else 0o644)
 
 
 def build_busybox_image(path: Path, fmt: str = "docker", gzip_layers: bool = False,
                         extra_files: dict[str, bytes | str] | None = None, env: dict[str, str] | None = None,
-                        cmd: list[str] | None = None, busybox: bytes | None = None, workdir: str = "/") -> Path:
+                        cmd: list[str] | None = None, busybox: bytes | None = None, workdir: str = "/",
+                        type_changes: bool = True, repo_tag: str = REPO_TAG) -> Path:
     """Write a two-layer busybox image as `docker save` would (fmt "docker": legacy, "oci": Docker >= 25).
 
     `busybox` defaults to the host's static busybox (tests that never run it may pass any bytes)."""
@@ -157,9 +170,59 @@ def build_busybox_image(path: Path, fmt: str = "docker", gzip_layers: bool = Fal
         if binary is None:
             raise FileNotFoundError("no static busybox here: apt-get install busybox-static")
         busybox = binary.read_bytes()
-    layers = [layer.tar() for layer in busybox_layers(busybox, extra_files)]
+    layers = [layer.tar() for layer in busybox_layers(busybox, extra_files, type_changes)]
     config = image_config(layers, env={"PATH": DEFAULT_PATH, **(env or {})}, cmd=cmd or ["/bin/sh"], workdir=workdir)
-    return write_image(path, layers, config, fmt=fmt, gzip_layers=gzip_layers)
+    return write_image(path, layers, config, fmt=fmt, gzip_layers=gzip_layers, repo_tag=repo_tag)
+
+
+#: The host programs of the dynamically linked test image (`sh` is dash on Debian).
+DYNAMIC_PROGRAMS = ("sh", "cat", "env", "grep", "sleep", "ls", "tr", "id")
+DYNAMIC_REPO_TAG = "scar-test/dynamic:latest"
+
+
+def host_program_files(programs: tuple[str, ...] = DYNAMIC_PROGRAMS) -> dict[str, Path]:
+    """Image paths (relative) → host files: each program in bin/, and each library `ldd` names for it at the
+    path `ldd` gives (the program interpreter included), so that the programs run in a rootfs made of them.
+
+    Raises FileNotFoundError for a program not on PATH, or when `ldd` is missing or fails."""
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        raise FileNotFoundError("ldd is missing (Debian package libc-bin)")
+    files: dict[str, Path] = {}
+    for program in programs:
+        found = shutil.which(program)
+        if found is None:
+            raise FileNotFoundError(f"{program} is not on PATH")
+        files[f"bin/{program}"] = Path(found).resolve()
+        listing = subprocess.run([ldd, found], capture_output=True, text=True, check=False)
+        if listing.returncode != 0:
+            raise FileNotFoundError(f"ldd {found} failed: {listing.stderr.strip() or listing.stdout.strip()}")
+        for library in re.findall(r"(?:=> |^\s*)(/\S+)", listing.stdout, re.MULTILINE):
+            files[library.lstrip("/")] = Path(library).resolve()
+    return files
+
+
+def build_dynamic_image(path: Path, programs: tuple[str, ...] = DYNAMIC_PROGRAMS,
+                        extra_files: dict[str, bytes | str] | None = None, env: dict[str, str] | None = None,
+                        cmd: list[str] | None = None, repo_tag: str = DYNAMIC_REPO_TAG) -> Path:
+    """A one-layer `docker save` image of dynamically linked host programs and the libraries they load (a few
+    MB, built offline in milliseconds): for what only works with a program interpreter, such as udocker's
+    Fakechroot modes (LD_PRELOAD has nothing to hook in a static busybox)."""
+    layer = LayerBuilder()
+    made: set[str] = set()
+    for name, source in sorted(host_program_files(programs).items()):
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if folder not in made:
+                layer.dir(folder)
+                made.add(folder)
+        layer.file(name, source.read_bytes(), 0o755)
+    layer.dir("tmp", 0o1777).dir("etc").file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
+    _add_files(layer, extra_files)
+    layers = [layer.tar()]
+    config = image_config(layers, env={"PATH": "/bin", **(env or {})}, cmd=cmd or ["/bin/sh"])
+    return write_image(path, layers, config, repo_tag=repo_tag)
 
 
 def image_config(layers: list[bytes], env: dict[str, str], cmd: list[str], workdir: str = "/",

@@ -49,6 +49,7 @@ class FunctionConfig:
     execution_mode: str
     runner: str
     task_root: Path
+    udocker_execmode: str = "F1"  # udocker's execution mode: F1 (Fakechroot, as Lambda needs) or P1 (PRoot)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -69,12 +70,13 @@ class FunctionConfig:
             execution_mode=str(data.get("execution_mode") or "lambda"),
             runner=str(os.environ.get("SCAR_RUNNER") or data.get("runner") or "udocker"),
             task_root=task_root,
+            udocker_execmode=str(data.get("udocker_execmode") or "F1").upper(),
             extra={k: v for k, v in data.items() if k not in _KNOWN},
         )
 
 
 _KNOWN = {"name", "container", "init_script", "extra_payload", "input", "output", "storage_providers",
-          "log_level", "execution_mode", "runner"}
+          "log_level", "execution_mode", "runner", "udocker_execmode"}
 
 
 def _io(item: dict[str, Any]) -> StorageIO:

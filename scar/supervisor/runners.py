@@ -134,15 +134,24 @@ class SandboxRunner:
         return RunResult(result, result.sandbox)
 
 
+#: udocker's execution modes the supervisor sets: Fakechroot (what Lambda allows) and PRoot.
+UDOCKER_MODES = ("F1", "P1")
+#: The engine tarball in the supervisor layer (scar.package.layer.ENGINE_NAME), beside its python/ folder:
+#: /opt/udocker/... in Lambda, wherever an emulator extracts the layer elsewhere.
+_LAYER_ENGINE = Path(__file__).resolve().parents[2] / "udocker" / "udocker-englib.tar.gz"
+_LAMBDA_ENGINE = Path("/opt/udocker/udocker-englib.tar.gz")
+
+
 class UdockerRunner:
-    """udocker in Fakechroot mode, as in Lambda's zip runtime. Its image, container and tools live under
-    /tmp, so warm invocations reuse them."""
+    """udocker in Fakechroot mode (F1) as in Lambda's zip runtime, or PRoot mode (P1). Its image, container and
+    tools live under /tmp, so warm invocations reuse them."""
 
     def __init__(self, config: FunctionConfig, image_path: Callable[[], Path] | None, udocker_dir: Path) -> None:
         self._config = config
         self._image_path = image_path
         self._dir = udocker_dir
         self._container = f"scar-{config.name}"
+        self._mode = config.udocker_execmode
 
     def container_workdir(self, request_id: str, workdir: Path) -> str:
         return str(workdir)  # udocker maps volumes at the same path
@@ -153,48 +162,110 @@ class UdockerRunner:
         environment; never the supervisor's, which holds the role's credentials."""
         env = {**(values or {}), "PATH": os.environ.get("PATH", DEFAULT_PATH), "HOME": str(self._dir / "home"),
                "UDOCKER_DIR": str(self._dir), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        tarball = Path(os.environ.get("SCAR_UDOCKER_TARBALL", "/opt/udocker/udocker-englib.tar.gz"))
-        if tarball.is_file():
+        tarball = engine_tarball()
+        if tarball is not None:
             env["UDOCKER_TARBALL"] = str(tarball)
+        # udocker refuses root without --allow-root (a machine of one's own; Lambda never runs as root)
         return run_process([sys.executable, "-m", "udocker.maincmd", "--allow-root", *args], env,
                            timeout=timeout, on_line=on_line)
 
     def _prepare(self) -> None:
         from .image import ImageError, prepare_cache
 
+        if self._mode not in UDOCKER_MODES:
+            raise RunnerError(f"unknown udocker execution mode {self._mode!r} ({' or '.join(UDOCKER_MODES)})")
         try:  # private and ours, like the image cache: a planted container would run as this user
             prepare_cache(self._dir)
         except ImageError as err:
             raise RunnerError(f"cannot use udocker's folder: {err}") from None
-        marker = self._dir / "scar" / f"{self._container}.ready"
+        marker = self._dir / "scar" / f"{self._container}.{self._mode}.ready"
         if marker.exists():
             return
-        image = self._config.image or f"scar/{self._config.name}:latest"
-        if self._image_path is not None:
-            step = self._udocker("load", "-i", str(self._image_path()), image.split(":")[0])
-        else:
-            step = self._udocker("pull", image)
+        image = self._get_image()
+        step = self._udocker("create", f"--name={self._container}", image)
         if step.exit_code != 0 and "already exist" not in step.output.decode("utf-8", "replace"):
-            raise RunnerError(f"udocker could not get the image {image}: {step.tail(5)}")
-        for args in (("create", f"--name={self._container}", image), ("setup", "--execmode=F1", self._container)):
-            step = self._udocker(*args)
-            if step.exit_code != 0 and "already exist" not in step.output.decode("utf-8", "replace"):
-                raise RunnerError(f"udocker {args[0]} failed: {step.tail(5)}")
+            raise RunnerError(f"udocker create failed: {step.tail(5)}")
+        if self._mode.startswith("F"):
+            self._record_loader()
+        step = self._udocker("setup", f"--execmode={self._mode}", self._container)
+        if step.exit_code != 0:
+            raise RunnerError(f"udocker setup failed: {step.tail(5)}")
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
+
+    def _get_image(self) -> str:
+        """The image's name in udocker's repository, loaded from the image file or pulled from its registry.
+
+        udocker names a loaded image after the repository it is given, with the tag the tarball holds, so
+        the name is read back from its list of images."""
+        if self._image_path is None:
+            image = self._config.image or f"scar/{self._config.name}:latest"
+            step = self._udocker("pull", image)
+            if step.exit_code != 0:
+                raise RunnerError(f"udocker could not pull the image {image}: {step.tail(5)}")
+            return image
+        repository = f"scar-image/{self._config.name.lower()}"
+        step = self._udocker("load", "-i", str(self._image_path()), repository)
+        if step.exit_code != 0 and "already exist" not in step.output.decode("utf-8", "replace"):
+            raise RunnerError(f"udocker could not load the image file: {step.tail(5)}")
+        listing = self._udocker("images").output.decode("utf-8", "replace").split()
+        loaded = sorted(word for word in listing if word.startswith(f"{repository}:"))
+        if not loaded:
+            raise RunnerError(f"udocker loaded no image from the image file: {step.tail(5)}")
+        return loaded[0]
+
+    def _record_loader(self) -> None:
+        """Write the container's dynamic loader where udocker's Fakechroot mode looks for it first
+        (`ld.so.path`), read from the image's own programs: udocker would ask patchelf with a flag (-q) that
+        not every patchelf has, and without a loader it silently runs the programs with the host's loader."""
+        from .elf import program_interpreter
+
+        container = (self._dir / "containers" / self._container).resolve()
+        record = container / "ld.so.path"
+        root = container / "ROOT"
+        if record.exists() or not root.is_dir():
+            return
+        for folder in ("bin", "usr/bin"):
+            parts = Path(folder).parts
+            if any((root / Path(*parts[:depth])).is_symlink() for depth in range(1, len(parts) + 1)):
+                continue  # a link in the image may lead out of it
+            try:
+                names = sorted(os.listdir(root / folder))
+            except OSError:
+                continue
+            for name in names:
+                loader = program_interpreter(root / folder / name)
+                if loader and ".so" in loader:
+                    record.write_text(loader + "\n", encoding="utf-8")
+                    return
 
     def run(self, spec: RunSpec) -> RunResult:
         options, values = _udocker_variables(checked_environment(spec.env))
         self._prepare()
         args = ["--quiet", "run", "--nosysdirs", "-v", "/dev", "-v", "/proc", "-v", "/etc/hosts",
                 "-v", str(spec.workdir), *options, f"--workdir={spec.workdir}"]
+        if self._mode.startswith("F") and os.geteuid() == 0:
+            # as root, udocker makes the container's /etc/group from the image's and from root's supplementary
+            # groups (none): for an image without one it refuses to start. The image's own users and groups
+            # then (never in Lambda, which does not run as root)
+            args.append("--containerauth")
         if spec.script:
             args += [f"--entrypoint=/bin/sh {spec.workdir}/scripts/{spec.script}", self._container]
         else:
             args.append(self._container)
         args += spec.args or []
         result = self._udocker(*args, timeout=spec.timeout, on_line=spec.on_line, values=values)
-        return RunResult(result, "udocker")
+        return RunResult(result, f"udocker {self._mode}")
+
+
+def engine_tarball() -> Path | None:
+    """udocker's engine tarball: `SCAR_UDOCKER_TARBALL`, else the one in the supervisor layer. None: udocker
+    downloads its tools on first use."""
+    chosen = os.environ.get("SCAR_UDOCKER_TARBALL")
+    for candidate in ([Path(chosen)] if chosen else [_LAYER_ENGINE, _LAMBDA_ENGINE]):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _udocker_variables(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
