@@ -185,11 +185,11 @@ def test_init_refuses_what_it_cannot_deploy_yet(scar, aws, tmp_path, counter):
     path = fdl(tmp_path, """
         functions:
           aws:
-          - lambda: {name: batch-fn, execution_mode: batch, container: {image: busybox}}
+          - lambda: {name: old-fn, supervisor: {version: 1.5.0}, container: {image: busybox}}
         """)
     result = scar("init", "-f", path)
     assert result.code == 2
-    assert "cannot deploy lambda.execution_mode: batch (AWS Batch) yet" in result.stderr
+    assert "cannot deploy lambda.supervisor.version '1.5.0'" in result.stderr
     assert counter.mutating == {}
 
 
