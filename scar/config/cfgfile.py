@@ -34,6 +34,9 @@ _DROPPED: tuple[tuple[str, ...], ...] = (
 )
 _SECTIONS = ("iam", "lambda", "s3", "api_gateway", "cloudwatch", "batch", "ecr")
 _UDOCKER_VARIABLES = ("UDOCKER_BIN", "UDOCKER_LIB", "UDOCKER_DIR", "UDOCKER_EXEC")
+#: A real scar.cfg nests about five levels; far deeper JSON would overflow the stack of the decoder or of
+#: the merges that follow it.
+_MAX_DEPTH = 100
 
 
 def config_path(explicit: str | None) -> Path:
@@ -51,11 +54,16 @@ def load_config(path: Path, notice: Notice) -> dict[str, Any]:
         notice(f"created the configuration file {path}; set aws.iam.role in it (or pass -r) before deploying")
         return default_config()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise BadInputError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise BadInputError(f"{path}: cannot read the configuration file ({err})") from None
+    too_deep = _line_too_deep(text)
+    if too_deep is not None:
+        raise BadInputError(f"{path}:{too_deep}: refused: values are nested more than {_MAX_DEPTH} levels deep")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise BadInputError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
     if not isinstance(data, dict):
         raise BadInputError(f"{path}: the configuration must be a JSON object")
     found = _version_of(data)
@@ -120,6 +128,24 @@ def upgrade_config(old: dict[str, Any]) -> dict[str, Any]:
     upgraded["scar"] = {**(old.get("scar") if isinstance(old.get("scar"), dict) else {}),
                         "config_version": CONFIG_VERSION}
     return upgraded
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The 1-based line where JSON text first nests deeper than _MAX_DEPTH (checked before decoding)."""
+    depth, in_string, escaped = 0, False, False
+    for offset, char in enumerate(text):
+        if in_string:
+            in_string = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return text.count("\n", 0, offset) + 1
+        elif char in "]}":
+            depth -= 1
+    return None
 
 
 def _version_of(data: dict[str, Any]) -> Version | None:

@@ -10,6 +10,77 @@ import yaml
 from scar.config.origin import KeyPath, format_path
 from scar.errors import BadInputError, ConfigError
 
+#: Bounds no real FDL comes near (a large one has a few thousand values, nested about ten deep). They are
+#: measured as if every alias were copied out, because everything after loading walks the data as a tree:
+#: a "billion laughs" file of a few lines would otherwise take minutes and gigabytes, and deep nesting or an
+#: alias inside the node it names would overflow the stack.
+MAX_VALUES = 100_000
+MAX_CHARACTERS = 10_000_000
+MAX_DEPTH = 100
+
+
+class _Refused(Exception):
+    """The document breaks one of the bounds above, at `mark`."""
+
+    def __init__(self, mark: yaml.Mark, rule: str) -> None:
+        super().__init__(rule)
+        self.mark = mark
+        self.rule = rule
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader whose composer measures the document with its aliases expanded and stops at a bound.
+
+    Each finished node's expanded size (values, characters) and height are kept by id; an alias adds its
+    target's size to the document's total, so the total is exactly the size of the expanded tree.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (values, characters, height)
+        self._values = 0
+        self._characters = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                size = self._sizes.get(id(target))
+                if size is None:
+                    raise _Refused(event.start_mark, f"the alias *{event.anchor} is inside the node it names "
+                                                     "(a value cannot contain itself)")
+                values, characters, height = size
+                self._count(event.start_mark, values, characters, self._depth + height)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        self._count(event.start_mark, 1, len(event.value) if isinstance(event, yaml.ScalarEvent) else 0, self._depth)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._sizes[id(node)] = self._measure(node)
+        return node
+
+    def _count(self, mark: yaml.Mark, values: int, characters: int, deepest: int) -> None:
+        self._values += values
+        self._characters += characters
+        if self._values > MAX_VALUES:
+            raise _Refused(mark, f"with its aliases expanded the document has more than {MAX_VALUES:,} values "
+                                 "(a bound against alias bombs)")
+        if self._characters > MAX_CHARACTERS:
+            raise _Refused(mark, f"with its aliases expanded the document has more than {MAX_CHARACTERS:,} "
+                                 "characters of values (a bound against alias bombs)")
+        if deepest > MAX_DEPTH:
+            raise _Refused(mark, f"values are nested more than {MAX_DEPTH} levels deep")
+
+    def _measure(self, node: yaml.Node) -> tuple[int, int, int]:
+        if isinstance(node, yaml.ScalarNode):
+            return 1, len(node.value), 1
+        nodes = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+        children = [self._sizes[id(child)] for child in nodes]
+        return (1 + sum(size[0] for size in children), sum(size[1] for size in children),
+                1 + max((size[2] for size in children), default=0))
+
 
 def load_yaml(file: Path) -> tuple[Any, dict[KeyPath, int]]:
     """The document's data and the 1-based line of each key path in it."""
@@ -19,7 +90,7 @@ def load_yaml(file: Path) -> tuple[Any, dict[KeyPath, int]]:
         raise BadInputError(f"{file}: no such file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise BadInputError(f"{file}: cannot read the file ({err})") from None
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text)
     lines: dict[KeyPath, int] = {}
     duplicates: list[str] = []
     try:
@@ -27,6 +98,8 @@ def load_yaml(file: Path) -> tuple[Any, dict[KeyPath, int]]:
         if node is not None:  # before constructing: construction flattens merge keys (<<) in the nodes
             _record_lines(node, (), lines, duplicates, file)
         data = loader.construct_document(node) if node is not None else None
+    except _Refused as err:
+        raise BadInputError(f"{file}:{err.mark.line + 1}: refused: {err.rule}") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{file}:{mark.line + 1}" if mark else str(file)
