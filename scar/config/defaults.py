@@ -30,6 +30,9 @@ DEFAULT_RUNTIME = "python3.13"
 
 #: udocker's engine tarball (its "udockertools"), as udocker 1.3.17 names it; pin its sha256 in scar.cfg.
 UDOCKER_ENGINE_URL = "https://download.a.incd.pt/udocker/udocker-englib-1.2.11.tar.gz"
+#: udocker's execution modes a function may use, and the default (Lambda allows Fakechroot, not PRoot's ptrace).
+UDOCKER_EXECMODES = ("F1", "P1")
+UDOCKER_EXECMODE = "F1"
 
 #: Supervisor versions that mean scar's own supervisor (the one it ships); any other is an original SCAR
 #: release, which an upgraded scar.cfg's value turns into `builtin` and which init refuses from an FDL or flag.
@@ -62,6 +65,7 @@ _DEFAULTS: dict[str, Any] = {
                 "license_info": SUPERVISOR_LICENSE,
                 "udocker_engine": {"url": UDOCKER_ENGINE_URL, "sha256": None},
                 "runner": "udocker",
+                "udocker_execmode": UDOCKER_EXECMODE,
             },
         },
         "api_gateway": {"stage_name": "scar"},

@@ -18,6 +18,8 @@ from scar.config.defaults import (
     LAMBDA_PYTHON_RUNTIMES,
     SUPERVISOR_LICENSE,
     UDOCKER_ENGINE_URL,
+    UDOCKER_EXECMODE,
+    UDOCKER_EXECMODES,
 )
 from scar.config.regions import known_regions
 from scar.config.schema import (
@@ -148,6 +150,8 @@ class SupervisorSpec:
     #: how the supervisor runs the container: udocker (AWS Lambda), or a sandbox on the host running the
     #: function (bubblewrap: local emulators such as ministack, whose functions run on this machine)
     runner: str = spec_field("udocker", checks=(one_of("udocker", "sandbox"),))
+    #: udocker's execution mode: F1 (Fakechroot, what Lambda allows) or P1 (PRoot, where Fakechroot cannot work)
+    udocker_execmode: str = spec_field(UDOCKER_EXECMODE, normalize=str.upper, checks=(one_of(*UDOCKER_EXECMODES),))
 
 
 @dataclass(frozen=True)

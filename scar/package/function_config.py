@@ -44,9 +44,17 @@ def function_config(spec: FunctionSpec, scar_version: str, *, providers: Storage
                         for reference in secret_values(spec, providers)},
         "log_level": lam.log_level,
         "execution_mode": lam.execution_mode,
+        **({"batch": batch_settings(spec)} if lam.execution_mode != "lambda" else {}),
         "runner": lam.supervisor.runner,
+        "udocker_execmode": lam.supervisor.udocker_execmode,
         "scar_version": scar_version,
     }
+
+
+def batch_settings(spec: FunctionSpec) -> dict[str, Any]:
+    """What the supervisor needs to submit a job: the queue and the definition are named after the function."""
+    return {"job_queue": spec.name, "job_definition": spec.name,
+            "multi_node": spec.batch.multi_node_parallel.enabled}
 
 
 def _io(io: StorageIOSpec) -> dict[str, Any]:

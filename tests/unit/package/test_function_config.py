@@ -35,6 +35,7 @@ def test_content(load_fdl):
         "log_level": "INFO",
         "execution_mode": "lambda",
         "runner": "udocker",
+        "udocker_execmode": "F1",
         "scar_version": "9.9.9",
     }
 
@@ -86,3 +87,20 @@ def test_a_bad_sha256_is_a_config_error(load_fdl):
     with pytest.raises(ConfigError, match=r"udocker_engine\.sha256: 'abc' must be a SHA-256 digest"):
         load_fdl("functions: {aws: [{lambda: {name: f, container: {image: busybox}, "
                  "supervisor: {udocker_engine: {sha256: abc}}}}]}\n")
+
+
+def test_udocker_execution_mode_reaches_the_supervisor(load_fdl, tmp_path):
+    from scar.supervisor.config import FunctionConfig
+
+    loaded = load_fdl("functions: {aws: [{lambda: {name: f, container: {image: busybox}, "
+                      "supervisor: {udocker_execmode: p1}}}]}\n")
+    written = function_config(loaded.spec, "1", providers=loaded.providers)
+    assert written["udocker_execmode"] == "P1"
+    assert FunctionConfig.from_dict(json.loads(json.dumps(written)), tmp_path).udocker_execmode == "P1"
+    assert FunctionConfig.from_dict({"name": "f"}, tmp_path).udocker_execmode == "F1"  # an older package
+
+
+def test_an_unknown_udocker_execution_mode_is_a_config_error(load_fdl):
+    with pytest.raises(ConfigError, match=r"udocker_execmode: 'R1' must be one of: F1, P1"):
+        load_fdl("functions: {aws: [{lambda: {name: f, container: {image: busybox}, "
+                 "supervisor: {udocker_execmode: R1}}}]}\n")
