@@ -52,9 +52,11 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
     config = _config(job)
     configure_logging("INFO" if verbose else "WARNING")
     image = config.image_file and config.image_file.get("path")
+    if not image and config.image:
+        image = str(_pulled(config.image))
     if not image:
-        raise BadInputError(f"{job.name}: a local run needs the image as a file: set container.image_file in the "
-                            "FDL or pass -if IMAGE.tar (a `docker save` tarball)")
+        raise BadInputError(f"{job.name}: a local run needs an image: set container.image (name[:tag|@digest] in a "
+                            "registry) or container.image_file in the FDL, or pass -if IMAGE.tar (`docker save`)")
     hide_from_same_user()  # proot without namespaces shows the container this process, credentials in memory
     runner = SandboxRunner(config, lambda: Path(image), cache_dir(), network=network, prefer=sandbox)
     supervisor = Supervisor(config, runner, Storage(config, _local_credentials(job)), output_dir)
@@ -68,6 +70,15 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
         raise OperationFailed(f"{job.name}: {err}") from None
     seconds = time.monotonic() - started
     return _result(answer, supervisor.last_runner, seconds)
+
+
+def _pulled(name: str) -> Path:
+    """The OCI layout folder of image `name`, pulled for this machine's platform into the local store."""
+    from scar.registry.fetch import fetch_image
+    from scar.registry.platforms import host_platform
+    from scar.registry.store import ImageStore
+
+    return fetch_image(name, ImageStore(cache_folder() / "images"), host_platform()).layout
 
 
 def _local_credentials(job: LocalRun):  # type: ignore[no-untyped-def]

@@ -87,15 +87,18 @@ def test_failure_exit_code_and_output_tail(scar, image):
     assert "going down" in result.stderr
 
 
-def test_a_local_run_needs_an_image_file(scar, tmp_path):
+def test_an_unreachable_registry_is_one_clear_error(scar, tmp_path):
+    """container.image is pulled from its registry (tests/integration/test_registry.py runs one); none listens
+    on port 9 here."""
     path = write_fdl(tmp_path, """
         functions:
           aws:
-          - lambda: {name: registry-fn, container: {image: busybox}}
+          - lambda: {name: registry-fn, container: {image: "127.0.0.1:9/busybox:1"}}
         """)
     result = scar("run", "--local", "-f", path)
-    assert result.code == 2
-    assert "a local run needs the image as a file" in result.stderr
+    assert result.code == 1
+    assert "cannot reach 127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_local_flags_need_local(scar, tmp_path, image):
