@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scar.config.specs import FunctionSpec
+from scar.config.specs import FunctionSpec, OscarServiceSpec
 from scar.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -38,3 +38,23 @@ def selected_functions(ctx: Context, *, several: bool) -> list[Target]:
     if args.name:
         return [Target(args.name, settings.region, settings.profile)]
     raise BadInputError("command line: name the function with -n NAME or -f FDL")
+
+
+def selected_services(ctx: Context) -> tuple[OscarServiceSpec, ...]:
+    """The OSCAR services of `-f FDL` (with `-n NAME`: the one so named); none without an FDL."""
+    return ctx.settings().oscar_services if ctx.args.conf_file else ()
+
+
+def selected_service(ctx: Context) -> OscarServiceSpec | None:
+    """The one OSCAR service a command acts on, when `-f` (and `-n`) select a service rather than an AWS
+    function; None leaves the choice to `selected_functions`."""
+    services = selected_services(ctx)
+    if not services:
+        return None
+    settings = ctx.settings()
+    count = len(services) + len(settings.functions)
+    if count > 1:
+        names = ", ".join([*(f.name for f in settings.functions), *(s.name for s in services)])
+        raise BadInputError(f"{settings.fdl_file} defines {count} functions and services ({names}): "
+                            "choose one with -n NAME")
+    return services[0]

@@ -363,25 +363,3 @@ def test_supervisor_version_flag_acts(scar, aws, counter):
     assert "lambda.supervisor.version '1.2.0'" in refused.stderr
     assert counter.mutating == {}
     assert scar("init", "-n", "sv-fn", "-i", "busybox", "-sv", "latest").code == 0
-
-
-def test_oscar_services_are_not_silently_dropped(scar, aws, tmp_path):
-    (tmp_path / "plants.sh").write_text("echo\n")
-    only_oscar = fdl(tmp_path, """
-        functions:
-          oscar:
-          - my_oscar: {name: plants, image: grycap/plants, script: plants.sh, endpoint: "https://oscar.example.org"}
-        """, "oscar.yaml")
-    refused = scar("init", "-f", only_oscar)
-    assert refused.code == 2
-    assert "functions.oscar (plants): this version of scar cannot deploy OSCAR services yet" in refused.stderr
-    mixed = fdl(tmp_path, """
-        functions:
-          aws:
-          - lambda: {name: aws-fn, container: {image: busybox}}
-          oscar:
-          - my_oscar: {name: plants, image: grycap/plants, script: plants.sh, endpoint: "https://oscar.example.org"}
-        """, "mixed.yaml")
-    result = scar("init", "-f", mixed)
-    assert result.code == 0, result.stderr
-    assert "functions.oscar (plants) skipped" in result.stderr

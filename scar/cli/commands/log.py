@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from scar.aws.kinds.log_group import log_group_name
 from scar.aws.logs import Logs
-from scar.cli.targets import selected_functions
+from scar.cli.targets import selected_functions, selected_service
 from scar.errors import BadInputError, ScarError
 
 if TYPE_CHECKING:
     from scar.cli.main import Context
+    from scar.config.specs import OscarServiceSpec
 
 #: Seconds between two polls with --follow.
 POLL_SECONDS = 1.0
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.follow and ctx.output.json_mode:
         raise BadInputError("command line: -j/--json prints one document, so it cannot be used with --follow")
     start_ms = int(time.time() * 1000) - parse_duration(args.since) * 1000 if args.since else None
+    service = selected_service(ctx)
+    if service is not None:
+        return _service_log(args, ctx, service)
     target = selected_functions(ctx, several=False)[0]
     query = Query(log_group_name(target.name), [args.log_stream_name] if args.log_stream_name else None,
                   f'"{args.request_id}"' if args.request_id else None, start_ms)
@@ -64,6 +68,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     elif not _print_events(ctx, _events(logs, query, query.start_ms)):
         ctx.output.notice(f"no matching events in {query.group}")
     return 0
+
+
+def _service_log(args: argparse.Namespace, ctx: Context, service: OscarServiceSpec) -> int:
+    """An OSCAR service's jobs, or with -ri JOB that job's logs."""
+    refused = [flag for flag, value in (("-ls/--log-stream-name", args.log_stream_name), ("--since", args.since),
+                                        ("--follow", args.follow)) if value]
+    if refused:
+        raise BadInputError(f"command line: {', '.join(refused)} do not apply to OSCAR services")
+    from scar.cli.oscar import show_logs
+
+    return show_logs(ctx, service, args.request_id)
 
 
 def _events(logs: Logs, query: Query, start_ms: int | None) -> Iterable[dict[str, Any]]:

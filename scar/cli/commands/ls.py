@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scar.aws.apigateway import ApiGateway
 from scar.aws.functions import DESCRIBE_CONCURRENCY, list_functions
 from scar.aws.lambda_ import Lambda
 from scar.aws.s3 import S3, parse_location
 from scar.cli.output import human_size, table
+from scar.errors import OperationFailed
 
 if TYPE_CHECKING:
     from scar.cli.main import Context
@@ -37,8 +38,31 @@ def _functions(ctx: Context) -> int:
                      ((f.name, f.memory, f.timeout, f.image, f.api_url, f.supervisor) for f in functions))
     else:
         ctx.output.notice(f"no scar functions of {owner} in {session.region}")
+    unreachable = _add_oscar_services(ctx, document)
+    if document.get("Services"):
+        services = table(("CLUSTER", "NAME", "IMAGE", "MEMORY", "CPU"),
+                         ((s["Cluster"], s["Name"], s["Image"], s["Memory"], s["Cpu"]) for s in document["Services"]))
+        text = f"{text}\n\nOSCAR services:\n{services}" if text else services
     ctx.output.result(document, text)
+    if unreachable:
+        raise OperationFailed("; ".join(unreachable))
     return 0
+
+
+def _add_oscar_services(ctx: Context, document: dict[str, Any]) -> list[str]:
+    """The services of every cluster scar.cfg configures, in `document["Services"]`; the clusters that
+    could not be listed, with why."""
+    from scar.config.oscar_clusters import configured_clusters
+
+    clusters = configured_clusters(ctx.settings().config_file, ctx.output.notice)
+    if not clusters:
+        return []
+    from scar.cli.oscar import list_services
+
+    document["Services"], unreachable = list_services(ctx, clusters)
+    if not document["Services"] and not unreachable:
+        ctx.output.notice(f"no OSCAR services on {', '.join(c.cluster_id for c in clusters)}")
+    return unreachable
 
 
 def _objects(args: argparse.Namespace, ctx: Context) -> int:

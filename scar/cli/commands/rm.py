@@ -15,7 +15,7 @@ from scar.aws.provider import AwsProvider
 from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, remove_unused_layer_versions
 from scar.cli.confirm import confirm
 from scar.cli.output import table
-from scar.cli.targets import Target, selected_functions
+from scar.cli.targets import Target, selected_functions, selected_services
 from scar.config.defaults import default_config
 from scar.config.specs import StorageProvidersSpec
 from scar.deploy.kind import Kinds
@@ -24,6 +24,8 @@ from scar.package.function_config import secret_values
 
 if TYPE_CHECKING:
     from scar.cli.main import Context
+    from scar.config.specs import OscarServiceSpec
+    from scar.oscar.deployment import ServiceRemoval
 
 MAX_PARALLEL = 16
 
@@ -41,8 +43,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             listing = ", ".join(t.name for t in targets)
             confirm(ctx, f"rm -a would remove {len(targets)} function(s) and their log groups: {listing}",
                     "Remove them?", "nothing removed")
-    else:
-        targets = selected_functions(ctx, several=True)
+    services = selected_services(ctx) if not args.all else ()
+    if not args.all:  # an FDL of OSCAR services only has no AWS function to select
+        targets = selected_functions(ctx, several=True) if not services or ctx.settings().functions else []
     groups: dict[tuple[str, str | None], list[Target]] = {}
     for target in targets:
         groups.setdefault((target.region, target.profile), []).append(target)
@@ -57,7 +60,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         layer_rows.extend(remove_unused_layer_versions(
             provider, kinds, {r.layer for r in done if r.layer and not r.error},
             {r.name for r in done if not r.error}, args.dry_run))
-    return _report(ctx, removals, layer_rows, args.dry_run)
+    return _report(ctx, removals, layer_rows, args.dry_run, _remove_services(ctx, services, args.dry_run))
+
+
+def _remove_services(ctx: Context, services: tuple[OscarServiceSpec, ...], dry_run: bool) -> list[ServiceRemoval]:
+    if not services:
+        return []
+    from scar.cli.oscar import remove
+
+    return remove(ctx, services, dry_run)
 
 
 def _all_functions(ctx: Context) -> list[Target]:
@@ -85,8 +96,11 @@ def _remove_group(provider: AwsProvider, kinds: Kinds, members: list[Target], pr
         return list(pool.map(remove, members))
 
 
-def _report(ctx: Context, removals: list[Removal], layer_rows: list[tuple[str, str]], dry_run: bool) -> int:
+def _report(ctx: Context, removals: list[Removal], layer_rows: list[tuple[str, str]], dry_run: bool,
+            services: list[ServiceRemoval] | None = None) -> int:
+    services = services or []
     rows = [(r.name, resource, outcome) for r in removals for resource, outcome in r.outcomes]
+    rows += [(s.spec.name, s.label, f"failed: {s.error}" if s.error else s.result) for s in services]
     rows += [("-", resource, outcome) for resource, outcome in layer_rows]
     rows += [(r.name, "-", f"failed: {r.error}") for r in removals if r.error]
     document = {
@@ -94,12 +108,15 @@ def _report(ctx: Context, removals: list[Removal], layer_rows: list[tuple[str, s
         "Functions": [{"Name": r.name, "Resources": [{"Resource": res, "Result": out} for res, out in r.outcomes],
                        **({"Error": r.error} if r.error else {})} for r in removals],
         "Layers": [{"Resource": res, "Result": out} for res, out in layer_rows],
+        **({"Services": [{"Name": s.spec.name, "Cluster": s.spec.cluster_id, "Result": s.result,
+                          **({"Error": s.error} if s.error else {})} for s in services]} if services else {}),
     }
     changed = sum(1 for _, _, outcome in rows if outcome in (REMOVED, WOULD_REMOVE))
     summary = (f"{changed} resource(s) would be removed (dry run: nothing changed)" if dry_run
                else f"{changed} resource(s) removed")
     ctx.output.result(document, table(("FUNCTION", "RESOURCE", "RESULT"), rows) + "\n\n" + summary)
-    failed = [r for r in removals if r.error]
+    failed = [f"{r.name}: {r.error}" for r in removals if r.error]
+    failed += [f"{s.spec.name} (OSCAR {s.spec.cluster_id}): {s.error}" for s in services if s.error]
     if failed:
-        raise OperationFailed("; ".join(f"{r.name}: {r.error}" for r in failed))
+        raise OperationFailed("; ".join(failed))
     return 0

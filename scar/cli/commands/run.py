@@ -14,13 +14,13 @@ from scar.aws.invoke import (
     output_for_json,
     read_timeout,
 )
-from scar.cli.targets import Target, selected_functions
+from scar.cli.targets import Target, selected_functions, selected_service
 from scar.errors import BadInputError, OperationFailed, ScarError
 
 if TYPE_CHECKING:
     from scar.aws.lambda_ import Lambda
     from scar.cli.main import Context
-    from scar.config.specs import LambdaSpec
+    from scar.config.specs import LambdaSpec, OscarServiceSpec
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -29,6 +29,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                                            ("--sandbox", args.sandbox)) if value]
     if args.local:
         return _run_local(args, ctx)
+    service = selected_service(ctx)
+    if service is not None:
+        return _run_service(args, ctx, service)
     if local_only:
         raise BadInputError(f"command line: {', '.join(local_only)} only apply to local runs: add --local")
     from scar.cli.launch import input_locations, launch
@@ -55,6 +58,49 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         _report_launch(ctx, target.name, response)
     else:
         _report_result(ctx, target.name, decode_response(response), output_file)
+    return 0
+
+
+def _run_service(args: argparse.Namespace, ctx: Context, service: OscarServiceSpec) -> int:
+    """An OSCAR service: POST /run (waiting for the output) or, with -a, POST /job. The event is --input
+    FILE's bytes, or the Lambda-style event of -s SCRIPT and trailing arguments."""
+    from scar.cli.oscar import invoke
+
+    refused = [flag for flag, value in (("--output-dir", args.output_dir), ("-if/--image-file", args.image_file),
+                                        ("--network", args.network), ("--sandbox", args.sandbox),
+                                        ("-ib/--input-bucket", args.input_bucket), ("--prefix", args.prefix),
+                                        ("--suffix", args.suffix), ("--limit", args.limit),
+                                        ("--dry-run", args.dry_run), ("--no-files", args.no_files)) if value]
+    if refused:
+        raise BadInputError(f"command line: {', '.join(refused)} do not apply to OSCAR services")
+    if args.asynchronous and args.output_file:
+        raise BadInputError("command line: -o/--output-file needs a synchronous run (-a only launches a job)")
+    if args.input:
+        if args.run_script or _container_args(args.c_args, None):
+            raise BadInputError("command line: --input sends the file as the event: do not combine it with -s "
+                                "or command arguments")
+        path = Path(args.input).expanduser()
+        if not path.is_file():
+            raise BadInputError(f"command line: --input: {args.input!r} is not a file (OSCAR services take a "
+                                "local file)")
+        payload = path.read_bytes()
+    else:
+        payload = build_payload(*_script_and_args(ctx, args, None))
+    output_file = _output_file(args.output_file)
+    output = invoke(ctx, service, payload, args.asynchronous)
+    where = {"Name": service.name, "Cluster": service.cluster_id}
+    if output is None:
+        ctx.output.result({"OscarOutput": {**where, "Launched": True}},
+                          f"Service '{service.name}' launched on OSCAR cluster {service.cluster_id} "
+                          f"(its jobs: scar log -n {service.name} -f FDL)")
+    elif output_file:
+        _write(output_file, output)
+        ctx.output.notice(f"output written to {output_file} ({len(output):,} bytes)")
+        ctx.output.result({"OscarOutput": {**where, "OutputFile": str(output_file)}}, None)
+    else:
+        text, encoding = output_for_json(output)
+        ctx.output.result({"OscarOutput": {**where, "Output": text, "OutputEncoding": encoding}},
+                          output.decode("utf-8", errors="replace"))
     return 0
 
 
