@@ -70,7 +70,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                service, operation, protocol = _describe(self.command, self.path, self.headers)
+                service, operation, protocol = _describe(self.command, self.path, self.headers, body)
                 if operation is not None:
                     if proxy._decide(f"{service}.{operation}"):
                         self._fail(protocol, f"injected fault at {service}.{operation}")
@@ -99,6 +99,11 @@ class FaultProxy:
                     data = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidRequest</Code>"
                             f"<Message>{message}</Message></Error>").encode()
                     headers = {"Content-Type": "application/xml"}
+                elif protocol == "ec2":
+                    data = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+                            f"<Code>InvalidParameterValue</Code><Message>{message}</Message></Error></Errors>"
+                            "<RequestID>fault</RequestID></Response>").encode()
+                    headers = {"Content-Type": "text/xml"}
                 elif protocol == "rest-json":
                     data = json.dumps({"message": message, "Type": "User"}).encode()
                     headers = {"Content-Type": "application/json",
@@ -127,7 +132,7 @@ class FaultProxy:
             self._server.server_close()
 
 
-def _describe(method: str, path: str, headers: Any) -> tuple[str, str | None, str]:
+def _describe(method: str, path: str, headers: Any, body: bytes = b"") -> tuple[str, str | None, str]:
     """(service, the mutating operation or None for a read, protocol) of one request."""
     match = _SERVICE.search(headers.get("Authorization", ""))
     service = match.group(1) if match else "unknown"
@@ -137,6 +142,12 @@ def _describe(method: str, path: str, headers: Any) -> tuple[str, str | None, st
         return service, None if operation.startswith(READS) else operation, "json"
     if service in ("sts", "iam"):
         return service, None, "query"  # scar only reads these
+    if service == "ec2":  # the EC2 query protocol: the operation is the form's Action
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        return service, None if action.startswith(READS) else action, "ec2"
+    if service == "batch":  # every Batch operation is a POST to /v1/<operation in lower case>
+        operation = urllib.parse.urlsplit(path).path.rsplit("/", 1)[-1]
+        return service, None if operation.startswith(tuple(r.lower() for r in READS)) else operation, "rest-json"
     protocol = "rest-xml" if service == "s3" else "rest-json"
     if method in ("GET", "HEAD"):
         return service, None, protocol

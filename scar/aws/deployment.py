@@ -63,7 +63,8 @@ def plan_region(region: RegionDeployment, layer_package: LayerPackage, license_i
     kinds = region.kinds
     provider = region.provider
     buckets = [io.bucket for f in region.functions for io in own_s3([*f.spec.lambda_.input, *f.spec.lambda_.output])]
-    buckets += [f.spec.lambda_.deployment.bucket for f in region.functions if f.artifacts.needs_bucket]
+    buckets += [f.spec.lambda_.deployment.bucket for f in region.functions
+                if f.artifacts.needs_bucket or f.artifacts.batch is not None]
     region.shared = plan_resources("shared resources", kinds, [
         layer_entry(provider, region.layer_name, layer_package, license_info), *bucket_entries(provider, buckets)])
     known = known_values(region.shared)

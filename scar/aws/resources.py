@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from scar.aws.batch_resources import BatchArtifacts, batch_entries, batch_removal_steps
 from scar.aws.kinds.api_permission import KIND as API_PERMISSION
 from scar.aws.kinds.api_permission import api_permission
 from scar.aws.kinds.api_routes import KIND as API_ROUTES
@@ -31,7 +32,14 @@ from scar.aws.kinds.rest_api import BINARY_MEDIA_TYPES, DESCRIPTION, api_tags
 from scar.aws.kinds.rest_api import KIND as REST_API
 from scar.aws.provider import AwsProvider
 from scar.aws.s3_triggers import Rule, rules_for
-from scar.aws.tags import TAG_API, TAG_CREDENTIALS, TAG_DEPLOYMENT, TAG_INPUTS
+from scar.aws.tags import (
+    TAG_API,
+    TAG_CREDENTIALS,
+    TAG_DEPLOYMENT,
+    TAG_EXECUTION_MODE,
+    TAG_INPUTS,
+    TAG_LAUNCH_TEMPLATE,
+)
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
 from scar.config.specs import FunctionSpec, own_s3
 from scar.deploy.kind import Kinds, Resource, Stale
@@ -49,6 +57,7 @@ class FunctionArtifacts:
     needs_bucket: bool
     tags: dict[str, str]
     secrets: dict[str, dict[str, str]]  # storage credentials by provider reference, kept in SSM
+    batch: BatchArtifacts | None = None  # execution_mode batch or lambda-batch
 
 
 def layer_id(provider: AwsProvider, name: str) -> ResourceId:
@@ -114,6 +123,8 @@ def function_entries(provider: AwsProvider, spec: FunctionSpec, artifacts: Funct
         entries.append(Resource(ResourceId(PACKAGE, f"{bucket}/{key}", scope, name), {"Body": zip_bytes}))
         entries += [Stale(ResourceId(PACKAGE, f"{bucket}/{old}", scope, name))
                     for old in stored_packages(provider, bucket, name) if old != key]
+    if artifacts.batch is not None:
+        entries += batch_entries(provider, spec, artifacts.batch, artifacts.tags)
     fid = function_id(provider, name)
     entries.append(Resource(fid, {
         "Configuration": desired_configuration(spec, layer_arn), "Code": code,
@@ -196,13 +207,15 @@ def removal_steps(provider: AwsProvider, kinds: Kinds, name: str, spec: Function
         steps += remove(ResourceId(REST_API, api, scope, name))
         steps += remove(ResourceId(API_PERMISSION, api, scope, name))
     steps += kinds[FUNCTION].removal(fid, current)
+    deployment = {tags[TAG_DEPLOYMENT].split("/", 1)[0]} if tags.get(TAG_DEPLOYMENT) else set()
+    if spec and spec.lambda_.deployment.bucket:
+        deployment.add(spec.lambda_.deployment.bucket)
+    if tags.get(TAG_EXECUTION_MODE) or (spec and spec.lambda_.execution_mode != "lambda"):
+        steps += batch_removal_steps(provider, kinds, name, spec, deployment, tags.get(TAG_LAUNCH_TEMPLATE))
     steps += remove(ResourceId(LOG_GROUP, log_group_name(name), scope, name))
     if tags.get(TAG_CREDENTIALS) or has_secrets:
         steps += [kinds[PARAMETER].removal(ResourceId(PARAMETER, parameter, scope, name), {"Description": ""})[0]
                   for parameter in stored_parameters(provider, name)]
-    deployment = {tags[TAG_DEPLOYMENT].split("/", 1)[0]} if tags.get(TAG_DEPLOYMENT) else set()
-    if spec and spec.lambda_.deployment.bucket:
-        deployment.add(spec.lambda_.deployment.bucket)
     for bucket in sorted(deployment):
         steps += [kinds[PACKAGE].removal(ResourceId(PACKAGE, f"{bucket}/{key}", scope, name), {})[0]
                   for key in stored_packages(provider, bucket, name)]

@@ -12,3 +12,4 @@ TAG_API = "scar:api"  # the name of the function's REST API, when it has one
 TAG_EXECUTION_MODE = "scar:execution-mode"  # "batch" or "lambda-batch"; absent for Lambda-only functions
 TAG_FUNCTION = "scar:function"  # on the AWS Batch resources: the function they belong to
 TAG_DEFINITION = "scar:definition"  # on the AWS Batch resources: digest of what scar asked for
+TAG_LAUNCH_TEMPLATE = "scar:launch-template"  # a Batch function's EC2 launch template

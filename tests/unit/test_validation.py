@@ -195,7 +195,7 @@ def test_the_fixture_fdl_is_valid(scar, write):
     "layers:\n" + "".join(f"- {LAYER.format(n)}\n" for n in "abcd"),
     f"environment:\n  Variables:\n    BIG: {BIG[:-1]}",  # exactly 4096 bytes
     "input:\n- storage_provider: s3\n  path: /my.bucket-1/in/\n  suffix: png",
-    "execution_mode: batch", "region: eu-west-1", "description: ''",
+    "execution_mode: lambda", "region: eu-west-1", "description: ''",
 ])
 def test_values_at_the_limits_are_accepted(scar, write, body):
     write("fdl.yaml", aws_fdl(body))

@@ -7,9 +7,12 @@ plan is applied and, if a step fails, what this run changed for it is rolled bac
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scar.aws.batch_resources import batch_artifacts
+from scar.aws.batch_spec import launch_template_name
 from scar.aws.deployment import (
     MAX_PARALLEL_FUNCTIONS,
     FunctionDeployment,
@@ -27,7 +30,9 @@ from scar.aws.tags import (
     TAG_CREATED_BY,
     TAG_CREDENTIALS,
     TAG_DEPLOYMENT,
+    TAG_EXECUTION_MODE,
     TAG_IMAGE,
+    TAG_LAUNCH_TEMPLATE,
     TAG_LAYER,
     TAG_OWNER,
     TAG_SUPERVISOR,
@@ -101,7 +106,6 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
     lam = spec.lambda_
     unsupported = [
         (lam.runtime == "image", "lambda.runtime: image (container-image functions)"),
-        (lam.execution_mode != "lambda", f"lambda.execution_mode: {lam.execution_mode} (AWS Batch)"),
     ]
     version = lam.supervisor.version
     unsupported.append((version not in OWN_SUPERVISOR_VERSIONS,
@@ -143,7 +147,8 @@ def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, provider
 
 def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
                providers: StorageProvidersSpec) -> FunctionArtifacts:
-    package = build_function_zip(spec, function_config(spec, __version__, providers=providers))
+    config = function_config(spec, __version__, providers=providers)
+    package = build_function_zip(spec, config)
     secrets = secret_values(spec, providers)
     deployment = spec.lambda_.deployment
     needs_bucket = check_sizes(package, layer_package.unzipped_size, deployment.max_payload_size,
@@ -156,7 +161,18 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
         tags[TAG_DEPLOYMENT] = deployment.bucket  # the input buckets are in the function's policy: no tag limit
     if secrets:
         tags[TAG_CREDENTIALS] = "ssm"
-    return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets)
+    batch = None
+    if spec.lambda_.execution_mode != "lambda":  # the AWS Batch resources, and what rm needs to find them
+        batch = batch_artifacts(spec, config, _batch_supervisor())
+        tags.update({TAG_EXECUTION_MODE: spec.lambda_.execution_mode, TAG_DEPLOYMENT: deployment.bucket,
+                     TAG_LAUNCH_TEMPLATE: launch_template_name(spec)})
+    return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets, batch)
+
+
+@functools.cache
+def _batch_supervisor() -> LayerPackage:
+    """What Batch instances install: the supervisor alone (its jobs run the image directly, never udocker)."""
+    return build_supervisor_layer(None)
 
 
 def _file_name(path: Path | None) -> str:
