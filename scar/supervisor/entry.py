@@ -7,12 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import response
+from . import batch, response
 from .config import ConfigurationError, FunctionConfig, load_config
 from .process import hide_from_same_user
 from .runners import DirectRunner, Runner, RunnerError, SandboxRunner, UdockerRunner, image_file_path
 from .storage import Storage, ssm_credentials
-from .supervisor import Supervisor, configure_logging, log, remaining_deadline
+from .supervisor import Delegate, Supervisor, configure_logging, log, remaining_deadline
 
 _warm: Supervisor | None = None  # reused by warm invocations of the same sandbox
 
@@ -59,8 +59,24 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
             config = load_config()
             configure_logging(config.log_level)
             _warm = build_supervisor(config)
+            _warm.delegate = _delegate(config)  # only in Lambda: a local run never submits jobs
     except (ConfigurationError, RunnerError) as err:
         log.error("%s", err)
         return response.failure(request, str(err))
+    if _warm.config.execution_mode == "batch":  # every event becomes a job
+        return batch.submit(_batch_client(), _warm.config, event, request)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return _warm.handle(event, request, remaining_deadline(remaining))
+
+
+def _batch_client() -> Any:
+    import boto3
+
+    return boto3.client("batch")
+
+
+def _delegate(config: FunctionConfig) -> Delegate | None:
+    """lambda-batch: a run that would not fit in the time left is submitted to AWS Batch."""
+    if config.execution_mode != "lambda-batch":
+        return None
+    return lambda event, request: batch.submit(_batch_client(), config, event, request)

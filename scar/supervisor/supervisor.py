@@ -50,12 +50,15 @@ class Outcome:
     output: bytes
     error: str | None = None
     details: dict[str, Any] | None = None
+    out_of_time: bool = False  # the run did not fit in the time left: lambda-batch hands it to AWS Batch
 
 
 class Supervisor:
     def __init__(self, config: FunctionConfig, runner: Runner, storage: Storage,
-                 output_dir: Path | None = None) -> None:
-        """`output_dir`, for local runs: copy result files there instead of uploading them."""
+                 output_dir: Path | None = None, delegate: Delegate | None = None) -> None:
+        """`output_dir`, for local runs: copy result files there instead of uploading them. `delegate`
+        (lambda-batch) submits an event whose run did not fit in the time left, and gives the answer."""
+        self.delegate = delegate
         self.config = config
         self.runner = runner
         self.storage = storage
@@ -74,8 +77,11 @@ class Supervisor:
     def handle_invocations(self, invocations: list[Invocation], request: response.RequestInfo,
                            deadline: float | None) -> dict[str, Any]:
         outputs = []
-        for invocation in invocations:
+        for index, invocation in enumerate(invocations):
             outcome = self._run(invocation, request, deadline)
+            if outcome.out_of_time and self.delegate is not None:  # nothing of this run was uploaded
+                log.info("the run does not fit in the time left: handing it to AWS Batch")
+                return self.delegate(_remaining_event(invocations[index:]), request)
             if outcome.error:
                 return response.failure(request, outcome.error, **(outcome.details or {}))
             outputs.append(outcome.output)
@@ -115,7 +121,7 @@ class Supervisor:
             timeout = deadline - time.monotonic() - self.config.timeout_threshold
             if timeout <= 0:
                 return Outcome(b"", "no time left to run the container (the timeout threshold is larger than "
-                                    "the time remaining)")
+                                    "the time remaining)", out_of_time=True)
         log.info("running %s%s", f"script {script}" if script else "the image's command",
                  f" with a {timeout:.0f} s timeout" if timeout else "")
         tagged = {"request_id": request.request_id}  # the output is read on another thread
@@ -127,7 +133,7 @@ class Supervisor:
         if result.timed_out:
             log.error("the container was stopped after %.0f s (function timeout minus the threshold)", timeout)
             return Outcome(result.output, "the container timed out",
-                           {"timed_out": True, "output_tail": result.tail()})
+                           {"timed_out": True, "output_tail": result.tail()}, out_of_time=True)
         if result.exit_code != 0:
             log.error("the container exited with code %s", result.exit_code)
             return Outcome(result.output, f"the container exited with code {result.exit_code}",
@@ -182,6 +188,16 @@ class Supervisor:
                 raise RunnerError(f"cannot read the init script {source}: {err.strerror or err}") from None
             return "init_script.sh"
         return None
+
+
+Delegate = Callable[[Any, response.RequestInfo], dict[str, Any]]
+
+
+def _remaining_event(invocations: list[Invocation]) -> Any:
+    """The event for the runs not done yet: a storage event keeps only their records (the ones before ran)."""
+    if invocations[0].storage is not None:
+        return {"Records": [invocation.storage.record for invocation in invocations if invocation.storage]}
+    return invocations[0].raw
 
 
 def _event_text(raw: Any) -> str | None:

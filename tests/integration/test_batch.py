@@ -1,0 +1,232 @@
+"""AWS Batch functions against moto: the exact resources and parameters scar creates (EC2, SPOT, multi-node,
+GPU), their tags, the order `rm` removes them in and that nothing is left, the 24 KB definition limit, and
+bad input refused before any resource exists."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from scar.supervisor.batch import job_overrides
+from scar.supervisor.config import FunctionConfig
+from tests.integration.batch_support import batch_fdl, batch_state, create_batch_roles, network
+from tests.integration.conftest import write_fdl
+
+ACCOUNT = "123456789012"
+EMPTY = {"compute environments": {}, "job queues": {}, "job definitions": [], "launch templates": {}}
+
+
+@pytest.fixture
+def batch_env(deploy_env: str, tmp_path: Path) -> tuple[list[str], list[str]]:
+    """moto with Batch's default roles; the default VPC's subnets and security group; an init script."""
+    create_batch_roles(deploy_env)
+    (tmp_path / "script.sh").write_text("#!/bin/sh\ncp \"$INPUT_FILE_PATH\" \"$TMP_OUTPUT_DIR/copy.txt\"\n")
+    return network(deploy_env)
+
+
+def environment_of(container: dict) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in container["environment"]}
+
+
+def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_env, tmp_path):
+    subnets, groups = batch_env
+    fdl = write_fdl(tmp_path, batch_fdl("bfn", subnets, groups))
+    result = scar("init", "-f", fdl)
+    assert result.code == 0, result.stderr
+    batch, ec2, s3 = aws("batch"), aws("ec2"), aws("s3")
+
+    environment, = batch.describe_compute_environments(computeEnvironments=["bfn"])["computeEnvironments"]
+    assert (environment["type"], environment["state"], environment["status"]) == ("MANAGED", "ENABLED", "VALID")
+    assert environment["serviceRole"] == f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBatchServiceRole"
+    resources = environment["computeResources"]
+    assert {key: resources[key] for key in ("type", "minvCpus", "maxvCpus", "desiredvCpus", "instanceTypes",
+                                            "subnets", "securityGroupIds", "instanceRole", "launchTemplate")} == {
+        "type": "EC2", "minvCpus": 0, "maxvCpus": 2, "desiredvCpus": 0, "instanceTypes": ["optimal"],
+        "subnets": subnets, "securityGroupIds": groups,
+        "instanceRole": f"arn:aws:iam::{ACCOUNT}:instance-profile/ecsInstanceRole",
+        "launchTemplate": {"launchTemplateName": "faas-supervisor-bfn", "version": "$Default"}}
+    assert "bidPercentage" not in resources
+
+    queue, = batch.describe_job_queues(jobQueues=["bfn"])["jobQueues"]
+    assert (queue["state"], queue["priority"]) == ("ENABLED", 1)
+    assert [entry["order"] for entry in queue["computeEnvironmentOrder"]] == [1]
+    assert queue["computeEnvironmentOrder"][0]["computeEnvironment"] in ("bfn", environment["computeEnvironmentArn"])
+
+    definition, = batch.describe_job_definitions(jobDefinitionName="bfn", status="ACTIVE")["jobDefinitions"]
+    container = definition["containerProperties"]
+    assert definition["type"] == "container"
+    assert container["image"] == "python:3.12-slim"
+    assert container["command"] == ["python3", "-m", "scar.supervisor.batch"]
+    assert container["resourceRequirements"] == [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "1024"}]
+    variables = environment_of(container)
+    assert variables["SCAR_RUNNER"] == "direct" and variables["PYTHONPATH"] == "/opt/scar-supervisor/python"
+    config = json.loads(base64.b64decode(variables["FUNCTION_CONFIG"]))
+    assert config["name"] == "bfn" and config["batch"] == {"job_queue": "bfn", "job_definition": "bfn",
+                                                           "multi_node": False}
+    assert base64.b64decode(variables["SCRIPT"]) == (tmp_path / "script.sh").read_bytes()
+    assert container["mountPoints"] == [{"sourceVolume": "scar-supervisor", "containerPath": "/opt/scar-supervisor",
+                                         "readOnly": True}]
+
+    # the user data installs exactly the artifact scar uploaded, checked against its SHA-256
+    template, = ec2.describe_launch_templates(LaunchTemplateNames=["faas-supervisor-bfn"])["LaunchTemplates"]
+    version, = ec2.describe_launch_template_versions(LaunchTemplateName="faas-supervisor-bfn")[
+        "LaunchTemplateVersions"]
+    user_data = base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
+    key, = [o["Key"] for o in s3.list_objects_v2(Bucket="bfn-deploy", Prefix="scar-batch/bfn/")["Contents"]]
+    artifact = s3.get_object(Bucket="bfn-deploy", Key=key)["Body"].read()
+    assert f"s3://bfn-deploy/{key}" in user_data
+    assert f"{hashlib.sha256(artifact).hexdigest()}  /opt/scar-supervisor/supervisor.zip" in user_data
+    assert "sha256sum -c -" in user_data and "curl" not in user_data
+
+    template_tags = {t["Key"]: t["Value"] for t in template["Tags"]}
+    for tags in (environment["tags"], queue["tags"], definition["tags"], template_tags):
+        assert tags["createdby"] == "scar" and tags["owner"] == "moto" and tags["scar:function"] == "bfn"
+        assert len(tags["scar:definition"]) == 32
+    function_tags = aws("lambda").get_function(FunctionName="bfn")["Tags"]
+    assert function_tags["scar:execution-mode"] == "batch"
+
+    again = scar("init", "-f", fdl)  # converged: nothing to change
+    assert again.code == 0 and "bfn: up to date" in again.stdout, again.stdout
+
+
+def test_spot_gpu_and_sizes(scar, aws, batch_env, tmp_path):
+    subnets, groups = batch_env
+    fdl = write_fdl(tmp_path, batch_fdl("spotfn", subnets, groups, batch_extra="""
+        type: SPOT
+        max_v_cpus: 8
+        bid_percentage: 60
+        allocation_strategy: SPOT_PRICE_CAPACITY_OPTIMIZED
+      vcpus: 4
+      memory: 8192
+      enable_gpu: true
+"""))
+    assert scar("init", "-f", fdl).code == 0
+    batch = aws("batch")
+    resources = batch.describe_compute_environments(computeEnvironments=["spotfn"])["computeEnvironments"][0][
+        "computeResources"]
+    assert (resources["type"], resources["maxvCpus"], resources["bidPercentage"], resources["allocationStrategy"]) \
+        == ("SPOT", 8, 60, "SPOT_PRICE_CAPACITY_OPTIMIZED")
+    definition = batch.describe_job_definitions(jobDefinitionName="spotfn", status="ACTIVE")["jobDefinitions"][0]
+    assert definition["containerProperties"]["resourceRequirements"] == [
+        {"type": "VCPU", "value": "4"}, {"type": "MEMORY", "value": "8192"}, {"type": "GPU", "value": "1"}]
+
+
+def test_the_flags_set_the_job_size(scar, aws, batch_env, tmp_path):
+    subnets, groups = batch_env
+    fdl = write_fdl(tmp_path, batch_fdl("flagfn", subnets, groups))
+    assert scar("init", "-f", fdl, "-bm", "2048", "-bc", "2", "-g").code == 0
+    definition = aws("batch").describe_job_definitions(jobDefinitionName="flagfn", status="ACTIVE")[
+        "jobDefinitions"][0]
+    assert definition["containerProperties"]["resourceRequirements"] == [
+        {"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "2048"}, {"type": "GPU", "value": "1"}]
+
+
+def test_a_multi_node_definition(scar, aws, batch_env, tmp_path):
+    """moto's DescribeJobDefinitions leaves nodeProperties out; a job of the definition shows them."""
+    subnets, groups = batch_env
+    fdl = write_fdl(tmp_path, batch_fdl("mnfn", subnets, groups, batch_extra="""
+      multi_node_parallel: {enabled: true, number_nodes: 3, main_node_index: 1}
+"""))
+    assert scar("init", "-f", fdl).code == 0
+    batch = aws("batch")
+    definition = batch.describe_job_definitions(jobDefinitionName="mnfn", status="ACTIVE")["jobDefinitions"][0]
+    assert definition["type"] == "multinode"
+    # what scar's function_config gives the supervisor of a multi-node function
+    config = FunctionConfig.from_dict({"name": "mnfn", "batch": {"job_queue": "mnfn", "job_definition": "mnfn",
+                                                                 "multi_node": True}}, tmp_path)
+    params = job_overrides(config, {"k": "v"}, "req-1")
+    job_id = batch.submit_job(**params)["jobId"]
+    job, = batch.describe_jobs(jobs=[job_id])["jobs"]
+    nodes = job["nodeProperties"]
+    assert (nodes["numNodes"], nodes["mainNode"]) == (3, 1)
+    node_range, = nodes["nodeRangeProperties"]
+    assert node_range["targetNodes"] == "0:"
+    assert node_range["container"]["command"] == ["python3", "-m", "scar.supervisor.batch"]
+    # moto does not echo nodeOverrides: the request itself is checked
+    assert "containerOverrides" not in params
+    assert params["nodeOverrides"]["nodePropertyOverrides"] == [{"targetNodes": "0:", "containerOverrides": {
+        "environment": [{"name": "EVENT", "value": '{"k": "v"}'}, {"name": "AWS_LAMBDA_REQUEST_ID",
+                                                                  "value": "req-1"}]}}]
+
+
+def test_no_secret_reaches_the_job_definition(scar, aws, batch_env, tmp_path):
+    subnets, groups = batch_env
+    text = batch_fdl("secretfn", subnets, groups, lambda_extra="""
+      input: [{storage_provider: minio.store, path: minio-bucket/in}]
+""") + """
+storage_providers:
+  minio:
+    store: {endpoint: "https://minio.example.org", access_key: MINIO-ACCESS-KEY, secret_key: MINIO-SECRET-KEY}
+"""
+    assert scar("init", "-f", write_fdl(tmp_path, text)).code == 0
+    definition = aws("batch").describe_job_definitions(jobDefinitionName="secretfn", status="ACTIVE")[
+        "jobDefinitions"][0]
+    variables = environment_of(definition["containerProperties"])
+    shown = json.dumps(definition) + base64.b64decode(variables["FUNCTION_CONFIG"]).decode()
+    assert "MINIO-SECRET-KEY" not in shown and "MINIO-ACCESS-KEY" not in shown
+    config = json.loads(base64.b64decode(variables["FUNCTION_CONFIG"]))
+    assert config["credentials"] == {"minio.store": "/scar/secretfn/storage/minio.store"}  # a name, in SSM
+
+
+def test_rm_removes_everything_queue_first(scar, aws, batch_env, tmp_path, deploy_env):
+    subnets, groups = batch_env
+    fdl = write_fdl(tmp_path, batch_fdl("rmfn", subnets, groups))
+    assert scar("init", "-f", fdl).code == 0
+    result = scar("rm", "-n", "rmfn")
+    assert result.code == 0, result.stderr
+    order = [line.split()[1:3] for line in result.stdout.splitlines() if line.startswith("rmfn ")]
+    assert [" ".join(item) for item in order][:6] == [
+        "function rmfn", "job queue", "compute environment", "job definition", "launch template",
+        "deployment package"]
+    assert batch_state(deploy_env) == EMPTY
+    assert "Contents" not in aws("s3").list_objects_v2(Bucket="rmfn-deploy", Prefix="scar-batch/")
+
+    again = scar("rm", "-f", fdl)  # already gone: reported, not fatal
+    assert again.code == 0, again.stderr
+    assert "already absent" in again.stdout
+
+
+def test_rm_keeps_a_compute_environment_another_queue_uses(scar, aws, batch_env, tmp_path, deploy_env):
+    subnets, groups = batch_env
+    assert scar("init", "-f", write_fdl(tmp_path, batch_fdl("sharedfn", subnets, groups))).code == 0
+    batch = aws("batch")
+    batch.create_job_queue(jobQueueName="other-queue", priority=1, state="ENABLED",
+                           computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "sharedfn"}])
+    result = scar("rm", "-n", "sharedfn")
+    assert result.code == 0, result.stderr
+    assert "kept" in next(line for line in result.stdout.splitlines() if "compute environment" in line)
+    state = batch_state(deploy_env)
+    assert list(state["compute environments"]) == ["sharedfn"] and list(state["job queues"]) == ["other-queue"]
+    assert state["job definitions"] == [] and state["launch templates"] == {}
+
+
+def test_a_job_definition_over_24_kb_is_refused_before_any_call(scar, batch_env, tmp_path, counter):
+    subnets, groups = batch_env
+    (tmp_path / "script.sh").write_text("#!/bin/sh\n" + "echo padding-the-script-out\n" * 1000)
+    result = scar("init", "-f", write_fdl(tmp_path, batch_fdl("bigfn", subnets, groups)))
+    assert result.code == 2, result.stderr
+    assert "24576 bytes (24 KB) per job definition" in result.stderr and "Traceback" not in result.stderr
+    assert counter.mutating == {}
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"subnets": []}, "batch.compute_resources.subnets: is required with lambda.execution_mode batch"),
+    ({"groups": []}, "batch.compute_resources.security_group_ids: is required with lambda.execution_mode batch"),
+    ({"batch_extra": "      memory: 2\n"}, "batch.memory"),
+    ({"batch_extra": "      vcpus: 4\n"}, "must not be more than batch.compute_resources.max_v_cpus (2)"),
+    ({"batch_extra": "      vcpus: 0.5\n"}, "must be a whole number of vCPUs"),
+    ({"batch_extra": "      multi_node_parallel: {enabled: true, number_nodes: 3, main_node_index: 3}\n"},
+     "main_node_index: 3 must be lower than number_nodes (3)"),
+], ids=["no-subnets", "no-security-groups", "memory", "vcpus-above-max", "fractional-vcpus", "main-node"])
+def test_bad_batch_input_exits_2_before_any_resource(scar, batch_env, tmp_path, counter, change, expected):
+    subnets, groups = batch_env
+    text = batch_fdl("badfn", change.get("subnets", subnets), change.get("groups", groups),
+                     batch_extra=change.get("batch_extra", ""))
+    result = scar("init", "-f", write_fdl(tmp_path, text))
+    assert result.code == 2, result.stderr
+    assert expected in result.stderr, result.stderr
+    assert counter.mutating == {}
