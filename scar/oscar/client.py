@@ -128,18 +128,19 @@ class OscarClient:
         """POST /job/NAME (asynchronous) or /run/NAME with the service's own token; not retried."""
         path = f"/job/{_segment(name)}" if asynchronous else f"/run/{_segment(name)}"
         return self._call("POST", path, data=payload, ok=(201,) if asynchronous else (200,),
-                          auth=BearerAuth(token), read_timeout=READ_TIMEOUT if asynchronous else RUN_TIMEOUT,
+                          auth=BearerAuth(token), read_timeout=None if asynchronous else RUN_TIMEOUT,
                           headers={"Content-Type": "application/octet-stream"})
 
     # -- the one door -----------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), absent: bool = False,
-              auth: AuthBase | None = None, read_timeout: int = READ_TIMEOUT,
+              auth: AuthBase | None = None, read_timeout: float | None = None,
               **kwargs: Any) -> requests.Response | None:
         where = f"OSCAR cluster {self.cluster.cluster_id}: {method} {path}"
         try:
             response = self._session.request(method, self._base + path, auth=auth or self._auth,
-                                             timeout=(CONNECT_TIMEOUT, read_timeout), allow_redirects=False,
+                                             timeout=(CONNECT_TIMEOUT, read_timeout or READ_TIMEOUT),
+                                             allow_redirects=False,
                                              **kwargs)
         except requests.exceptions.SSLError:
             raise OscarError(f"{where}: the TLS certificate of {self.cluster.endpoint} could not be verified "
