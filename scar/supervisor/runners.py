@@ -138,7 +138,7 @@ class SandboxRunner:
 UDOCKER_MODES = ("F1", "P1")
 #: The engine tarball in the supervisor layer (scar.package.layer.ENGINE_NAME), beside its python/ folder:
 #: /opt/udocker/... in Lambda, wherever an emulator extracts the layer elsewhere.
-_LAYER_ENGINE = Path(__file__).resolve().parents[2] / "udocker" / "udocker-englib.tar.gz"
+_LAYER_ENGINE = Path(__file__).resolve().parents[3] / "udocker" / "udocker-englib.tar.gz"
 _LAMBDA_ENGINE = Path("/opt/udocker/udocker-englib.tar.gz")
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from devtools.emulators import Ministack
 from devtools.images import build_busybox_image, static_busybox
+from devtools.udocker_engine import build_engine_tarball, debian_engine_files
 
 ROOT = Path(__file__).resolve().parents[2]
 MINISTACK = Path(os.environ.get("SCAR_TEST_MINISTACK", ROOT / ".venv-ministack" / "bin" / "ministack"))
@@ -53,6 +54,20 @@ def cloud(ministack: Ministack, monkeypatch: pytest.MonkeyPatch, isolated_env: P
 @pytest.fixture(scope="session")
 def busybox_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_busybox_image(tmp_path_factory.mktemp("image") / "busybox.tar")
+
+
+@pytest.fixture(scope="session")
+def udocker_kit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """udocker's engine stood in for by Debian's proot, patchelf and libfakechroot (given to init as
+    lambda.supervisor.udocker_engine.file), and a busybox image udocker's GNU tar extraction can build (no
+    folder replaced by a file)."""
+    try:
+        debian_engine_files()
+    except FileNotFoundError as err:
+        pytest.skip(str(err))
+    folder = tmp_path_factory.mktemp("udocker")
+    return (build_engine_tarball(folder / "engine.tar.gz"),
+            build_busybox_image(folder / "busybox.tar", type_changes=False))
 
 
 @pytest.fixture

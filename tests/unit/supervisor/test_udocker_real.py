@@ -10,20 +10,23 @@ a dynamically linked image, with the image's command only: Debian's libfakechroo
 from __future__ import annotations
 
 import base64
+import io
 import os
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devtools.images import build_busybox_image
+from devtools.images import build_busybox_image, fake_udocker_engine
+from scar.package.layer import build_supervisor_layer
 from scar.supervisor.config import FunctionConfig
 from scar.supervisor.response import RequestInfo
-from scar.supervisor.runners import RunnerError, RunSpec, UdockerRunner
+from scar.supervisor.runners import RunnerError, RunSpec, UdockerRunner, engine_tarball
 from scar.supervisor.supervisor import Supervisor
 from tests.unit.supervisor.conftest import UdockerKit
 from tests.unit.supervisor.test_security_environment import FakeStorage
@@ -235,6 +238,22 @@ def test_an_unknown_execution_mode_is_refused(tmp_path: Path):
     runner = UdockerRunner(config("fn", "R1"), None, tmp_path / "udocker")
     with pytest.raises(RunnerError, match="unknown udocker execution mode 'R1' \\(F1 or P1\\)"):
         runner.run(RunSpec("r", workdir(tmp_path / "w"), None, ["true"], {}, None, print))
+
+
+def test_the_engine_in_the_supervisor_layer_is_found_wherever_the_layer_is(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    engine = tmp_path / "engine.tar.gz"
+    engine.write_bytes(fake_udocker_engine())
+    layer = tmp_path / "layer"  # not /opt: emulators such as ministack extract layers elsewhere
+    with zipfile.ZipFile(io.BytesIO(build_supervisor_layer(engine).zip_bytes)) as archive:
+        archive.extractall(layer)
+    probe = "from scar.supervisor.runners import engine_tarball; print(engine_tarball())"
+    env = {k: v for k, v in os.environ.items() if k != "SCAR_UDOCKER_TARBALL"}
+    done = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(layer / 'python')!r}); {probe}"],
+                          env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(layer / "udocker" / "udocker-englib.tar.gz")
+    monkeypatch.setenv("SCAR_UDOCKER_TARBALL", str(engine))  # what a user sets wins
+    assert engine_tarball() == engine
 
 
 @pytest.fixture(autouse=True)
