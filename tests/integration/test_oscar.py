@@ -212,3 +212,16 @@ def test_log_lists_jobs_and_shows_one_jobs_logs(scar, oscar, isolated_env, fdl):
     assert logs.stdout == 'plants received 20 bytes: {"cmd_args": ["ls"]}\n'
     missing = scar("log", "-f", fdl, "-ri", "nope")
     assert missing.code == 1 and "has no job 'nope'" in missing.stderr
+
+
+def test_debug_and_verbose_output_never_show_cluster_credentials(scar, oscar, isolated_env, fdl):
+    import base64
+
+    configure(isolated_env, c1=basic(oscar))
+    header = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    for argv in (("--debug", "-v", "init", "-f", fdl), ("-j", "-v", "init", "-f", fdl, "--dry-run"),
+                 ("--debug", "run", "-f", fdl), ("--debug", "log", "-f", fdl), ("--debug", "rm", "-f", fdl)):
+        result = scar(*argv)
+        assert result.code == 0, result.stderr
+        for secret in (PASSWORD, header, STORAGE_SECRET):
+            assert secret not in result.stdout + result.stderr, argv
