@@ -1,6 +1,6 @@
-"""The udocker runner's command lines (with a stand-in udocker: Fakechroot mode only works inside AWS
-Lambda with udocker's own engine, which no machine here has), and the Lambda Runtime API loop against a
-local HTTP server speaking that API."""
+"""The udocker runner's command lines and the container environment udocker's own code computes from them
+(with a stand-in udocker that records each call; test_udocker_real.py runs the real one), and the Lambda
+Runtime API loop against a local HTTP server speaking that API."""
 
 from __future__ import annotations
 
