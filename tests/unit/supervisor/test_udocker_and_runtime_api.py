@@ -158,8 +158,8 @@ def test_a_planted_udocker_folder_is_refused_not_run(fake_udocker, tmp_path):
     """Another local user's udocker folder, with a container marked ready, is never used."""
     planted = tmp_path / "udocker"
     (planted / "scar").mkdir(parents=True)
-    (planted / "scar" / "scar-fn.ready").touch()
-    for path in (planted, planted / "scar", planted / "scar" / "scar-fn.ready"):
+    (planted / "scar" / "scar-fn.F1.ready").touch()
+    for path in (planted, planted / "scar", planted / "scar" / "scar-fn.F1.ready"):
         os.chown(path, 65534, 65534)
     config = FunctionConfig.from_dict({"name": "fn", "container": {"image": "busybox"}}, tmp_path)
     spec = RunSpec("r", tmp_path, None, ["true"], {}, None, lambda line: None)
