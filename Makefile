@@ -2,7 +2,7 @@
 #   .venv            scar and its Python packages (a plain .pth editable install: no import hook at start-up)
 #   .venv-ministack  the Lambda emulator that really runs functions (it pins its own botocore)
 #   .venv-microburst the fault and latency injection proxy (it pins its own dependencies)
-#   Debian packages  bubblewrap, busybox-static, proot (scripts/install-system-deps.sh)
+#   Debian packages  bubblewrap, busybox-static, proot, fakechroot, patchelf (scripts/install-system-deps.sh)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
