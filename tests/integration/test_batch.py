@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,48 @@ def test_bad_batch_input_exits_2_before_any_resource(scar, batch_env, tmp_path, 
     assert result.code == 2, result.stderr
     assert expected in result.stderr, result.stderr
     assert counter.mutating == {}
+
+
+def test_ls_shows_the_execution_mode_and_the_queue(scar, batch_env, tmp_path):
+    subnets, groups = batch_env
+    assert scar("init", "-f", write_fdl(tmp_path, batch_fdl("lsfn", subnets, groups), "batch.yaml")).code == 0
+    assert scar("init", "-n", "plainfn", "-i", "busybox").code == 0
+    result = scar("ls")
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[-2:] == ["EXECUTION_MODE", "JOB_QUEUE"]
+    rows = {line.split()[0]: line.split()[-2:] for line in lines[2:]}
+    assert rows == {"lsfn": ["batch", "lsfn"], "plainfn": ["lambda", "-"]}
+    document = json.loads(scar("ls", "-j").stdout)
+    shown = {f["Name"]: (f["Execution_mode"], f.get("Job_queue")) for f in document["Functions"]}
+    assert shown == {"lsfn": ("batch", "lsfn"), "plainfn": ("lambda", None)}
+
+
+def finished(batch, job_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        job = batch.describe_jobs(jobs=[job_id])["jobs"][0]
+        if job["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def test_log_with_a_job_id_shows_the_job_status_and_its_logs(scar, aws, batch_env, tmp_path):
+    subnets, groups = batch_env
+    assert scar("init", "-f", write_fdl(tmp_path, batch_fdl("logfn", subnets, groups))).code == 0
+    batch, logs = aws("batch"), aws("logs")
+    config = FunctionConfig.from_dict({"name": "logfn", "batch": {"job_queue": "logfn", "job_definition": "logfn"}},
+                                      tmp_path)
+    job_id = batch.submit_job(**job_overrides(config, {}, "r"))["jobId"]
+    job = finished(batch, job_id)
+    stream = job["container"]["logStreamName"]
+    logs.create_log_group(logGroupName="/aws/batch/job")  # moto runs no container: the test writes its log
+    logs.create_log_stream(logGroupName="/aws/batch/job", logStreamName=stream)
+    logs.put_log_events(logGroupName="/aws/batch/job", logStreamName=stream, logEvents=[
+        {"timestamp": int(time.time() * 1000), "message": "INFO job-line the container finished"}])
+    result = scar("log", "-n", "logfn", "-ri", job_id)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == [f"AWS Batch job {job_id} (logfn): SUCCEEDED",
+                                          "INFO job-line the container finished"]
+    document = json.loads(scar("log", "-n", "logfn", "-ri", job_id, "-j").stdout)
+    assert (document["Status"], document["LogStreamName"], len(document["Events"])) == ("SUCCEEDED", stream, 1)

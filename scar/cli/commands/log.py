@@ -58,7 +58,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     target = selected_functions(ctx, several=False)[0]
     query = Query(log_group_name(target.name), [args.log_stream_name] if args.log_stream_name else None,
                   f'"{args.request_id}"' if args.request_id else None, start_ms)
-    logs = Logs(ctx.aws(target.region, target.profile).client("logs"))
+    session = ctx.aws(target.region, target.profile)
+    if args.request_id and not args.follow:  # a Batch function's job id: the job's status and events
+        from scar.cli.batch_log import batch_job, show_job
+
+        job = batch_job(session, target.name, args.request_id)
+        if job is not None:
+            return show_job(ctx, session, job)
+    logs = Logs(session.client("logs"))
     if logs.get_group(query.group) is None:
         raise ScarError(f"no logs for function {target.name} (log group {query.group} does not exist)")
     if ctx.output.json_mode:

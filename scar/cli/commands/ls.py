@@ -9,6 +9,7 @@ from scar.aws.apigateway import ApiGateway
 from scar.aws.functions import DESCRIBE_CONCURRENCY, list_functions
 from scar.aws.lambda_ import Lambda
 from scar.aws.s3 import S3, parse_location
+from scar.aws.tags import TAG_EXECUTION_MODE
 from scar.cli.output import human_size, table
 from scar.errors import OperationFailed
 
@@ -26,14 +27,19 @@ def _functions(ctx: Context) -> int:
                                       session.client("sts"), lambda: ApiGateway(session.client("apigateway")))
     document = {"Functions": [
         {"Name": f.name, "Memory": f.memory, "Timeout": f.timeout, "Image_id": f.image, "Api_gateway": f.api_url,
-         "Sup_version": f.supervisor, "Arn": f.arn}
+         "Sup_version": f.supervisor, "Arn": f.arn, **_batch_columns(f.name, f.tags)}
         for f in functions]}
     if ctx.output.verbose and ctx.output.json_mode:
         for entry, info in zip(document["Functions"], functions, strict=True):
             entry["Configuration"] = info.configuration
             entry["Tags"] = info.tags
     text = None
-    if functions:
+    if functions and any(entry.get("Job_queue") for entry in document["Functions"]):
+        text = table(("NAME", "MEMORY", "TIME", "IMAGE_ID", "API_URL", "SUPERVISOR_VERSION", "EXECUTION_MODE",
+                      "JOB_QUEUE"),
+                     ((f.name, f.memory, f.timeout, f.image, f.api_url, f.supervisor, entry["Execution_mode"],
+                       entry.get("Job_queue", "-")) for f, entry in zip(functions, document["Functions"], strict=True)))
+    elif functions:
         text = table(("NAME", "MEMORY", "TIME", "IMAGE_ID", "API_URL", "SUPERVISOR_VERSION"),
                      ((f.name, f.memory, f.timeout, f.image, f.api_url, f.supervisor) for f in functions))
     else:
@@ -81,3 +87,9 @@ def _objects(args: argparse.Namespace, ctx: Context) -> int:
         ctx.output.notice(f"no objects in {location}")
     ctx.output.result(document, text)
     return 0
+
+
+def _batch_columns(name: str, tags: dict[str, str]) -> dict[str, str]:
+    """The execution mode, and for a function that uses AWS Batch its job queue (named after the function)."""
+    mode = tags.get(TAG_EXECUTION_MODE, "lambda")
+    return {"Execution_mode": mode, **({"Job_queue": name} if mode != "lambda" else {})}
