@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from devtools.fault_proxy import FaultProxy
 from scar.aws.kinds.function import current_configuration
+from tests.integration.batch_support import batch_fdl, batch_state, create_batch_roles, network
 from tests.integration.conftest import write_fdl
 from tests.integration.lifecycle_support import create_role
 
@@ -99,7 +100,7 @@ def snapshot(endpoint: str) -> dict[str, Any]:
         value = ssm.get_parameter(Name=parameter["Name"], WithDecryption=True)["Parameter"]["Value"]
         parameters[parameter["Name"]] = (value, parameter.get("Description"))
     return {"functions": functions, "buckets": buckets, "log groups": groups, "layers": layers,
-            "parameters": parameters}
+            "parameters": parameters, "batch": batch_state(endpoint)}
 
 
 @pytest.fixture
@@ -155,6 +156,24 @@ def test_update_fails_at_every_call_and_restores_everything(scar, proxy, moto_se
     calls = fault_at_every_call(scar, proxy, moto_server, deploy_first, update)
     # credentials, bucket and its tags, configuration, tags, permission, trigger, code
     assert calls >= 7
+
+
+def test_a_batch_deployment_fails_at_every_call_and_leaves_nothing(scar, proxy, moto_server, tmp_path):
+    """The AWS Batch resources too: artifact, launch template, compute environment, queue and definition."""
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    fdl = tmp_path / "batch.yaml"
+
+    def arrange() -> None:  # moto's default VPC gets new ids on every reset
+        create_batch_roles(moto_server.endpoint)
+        write_fdl(tmp_path, batch_fdl("fault-batch", *network(moto_server.endpoint)), fdl.name)
+
+    calls = fault_at_every_call(scar, proxy, moto_server, arrange, fdl)
+    # bucket and its tags, artifact, launch template, compute environment, queue, definition, log group and
+    # retention, layer, function
+    assert calls >= 11
+    # the last run failed at the last call, so it made every one before it
+    assert {"ec2.CreateLaunchTemplate", "batch.createcomputeenvironment", "batch.createjobqueue",
+            "batch.registerjobdefinition"} <= set(proxy.mutating)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
