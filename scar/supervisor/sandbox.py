@@ -24,7 +24,8 @@ tool's own environment, not on its command line (as `bwrap --clearenv --setenv` 
 credentials never show in `ps`. Only the dynamic loader's LD_* variables go to bubblewrap with --setenv, so they
 reach the command alone (with chroot and proot they also apply to the host's unshare, mount and proot).
 Timeouts kill the whole process group (process.py); every sandbox takes its processes down with it.
-Standard library only.
+Every sandbox runs under the same limits on processes, memory and file size (limits.py: a cgroup of its own where
+one can be made, resource limits otherwise). Standard library only.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from .limits import Limits, limited
 from .process import ProcessResult, run_process
 
 log = logging.getLogger(__name__)
@@ -92,8 +94,10 @@ def available_sandboxes() -> list[str]:
 
 def run_in_rootfs(rootfs: Path, argv: list[str], env: dict[str, str], binds: list[Bind] | None = None,
                   workdir: str = "/", timeout: float | None = None, network: bool = False,
-                  on_line: Callable[[str], None] | None = None, prefer: str | None = None) -> SandboxResult:
-    """Run `argv` inside `rootfs` with exactly `env` (PATH defaults to the usual one) in `workdir`.
+                  on_line: Callable[[str], None] | None = None, prefer: str | None = None,
+                  limits: Limits | None = None) -> SandboxResult:
+    """Run `argv` inside `rootfs` with exactly `env` (PATH defaults to the usual one) in `workdir`, under `limits`
+    (processes, memory, file size: limits.py; the defaults when None).
 
     `prefer` forces a sandbox ("bubblewrap", "chroot", "proot"); otherwise the first that works is used."""
     full_env = {"PATH": DEFAULT_PATH, **env}
@@ -102,9 +106,10 @@ def run_in_rootfs(rootfs: Path, argv: list[str], env: dict[str, str], binds: lis
     request = _Request(os.path.realpath(rootfs), list(argv), binds, workdir, network, full_env)
     _check(request)
     name = _choose(prefer)
-    with tempfile.TemporaryDirectory(prefix="scar-sandbox-", ignore_cleanup_errors=True) as scratch:
-        command = _COMMANDS[name](request, Path(scratch))
-        host_env = {k: v for k, v in full_env.items() if not (name == "bubblewrap" and _for_loader(k))}
+    host_env = {k: v for k, v in full_env.items() if not (name == "bubblewrap" and _for_loader(k))}
+    with (tempfile.TemporaryDirectory(prefix="scar-sandbox-", ignore_cleanup_errors=True) as scratch,
+          limited(limits or Limits(), host_env) as prefix):
+        command = [*prefix, *_COMMANDS[name](request, Path(scratch))]
         result = run_process(command, host_env, cwd="/", timeout=timeout, on_line=on_line)
     values = {f.name: getattr(result, f.name) for f in fields(ProcessResult)}
     return SandboxResult(**values, sandbox=name)

@@ -4,6 +4,11 @@ Lambda-like (read-only root, private /tmp, binds, no network, exactly the given 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -11,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from devtools.images import build_busybox_image, static_busybox
+from scar.supervisor import limits as limits_module
 from scar.supervisor import sandbox as sandbox_module
 from scar.supervisor.image import extract_image
+from scar.supervisor.limits import Limits
 from scar.supervisor.sandbox import SANDBOXES, Bind, SandboxError, available_sandboxes, run_in_rootfs
 
 HANDLER = "#!/bin/sh\necho \"handler in $(pwd) with $#\"\n"
@@ -170,3 +177,135 @@ def test_loader_variables_reach_only_the_command(rootfs: Path) -> None:
     result = run_in_rootfs(rootfs, ["env"], {"LD_PRELOAD": "/nonexistent.so"}, prefer="bubblewrap", timeout=20)
     assert b"ld.so" not in result.output  # the host's bwrap did not try to preload it
     assert b"LD_PRELOAD=/nonexistent.so\n" in result.output
+
+
+# --- limits: processes, memory, file size (scar/supervisor/limits.py) -------------------------------------------------
+
+#: Starts up to 100 background sleeps; each start records its number, the last one recorded is printed. The loop
+#: runs in a subshell because a shell that cannot fork stops; `read` and `echo` need no fork. Bounded: 100
+#: processes for 2 seconds even where no limit held.
+FORK_STORM = ("(i=0; while [ $i -lt 100 ]; do sleep 2 >/dev/null 2>&1 & i=$((i+1)); echo $i > /tmp/started; "
+              "done); read n < /tmp/started; echo started=$n")
+#: Doubles a string 27 times (128 MiB, about 192 MiB at the peak) unless memory runs out first.
+MEMORY_HOG = 'x=a; i=0; while [ $i -lt 27 ]; do x="$x$x"; i=$((i+1)); done; echo survived ${#x}'
+
+
+def started(result) -> int:
+    return int(result.output.decode().rsplit("started=", 1)[1].split()[0])
+
+
+def leftover_cgroups() -> list[Path]:
+    return list(limits_module.CGROUP_ROOT.glob(f"**/scar-sandbox-{os.getpid()}-*"))
+
+
+def test_a_fork_storm_stays_under_the_process_limit(rootfs: Path, sandbox: str) -> None:
+    result = sh(rootfs, sandbox, FORK_STORM, limits=Limits(processes=40))
+    assert (result.exit_code, result.timed_out) == (0, False)
+    assert 20 <= started(result) < 40  # the sandbox tool and the shells count too
+    assert "can't fork" in result.output.decode()
+    assert leftover_cgroups() == []
+
+
+def test_a_memory_hog_is_stopped(rootfs: Path, sandbox: str) -> None:
+    stopped = sh(rootfs, sandbox, MEMORY_HOG, limits=Limits(memory_mb=64))
+    assert b"survived" not in stopped.output and stopped.exit_code != 0 and not stopped.timed_out
+    assert leftover_cgroups() == []
+
+
+def test_the_memory_hog_survives_with_enough_memory(rootfs: Path) -> None:
+    # the control of the test above: what stops the hog is the limit, not the machine
+    result = sh(rootfs, available_sandboxes()[0], MEMORY_HOG, limits=Limits(memory_mb=1024))
+    assert result.output == b"survived 134217728\n"
+
+
+def test_a_file_larger_than_the_limit_is_cut_short(rootfs: Path, sandbox: str) -> None:
+    result = sh(rootfs, sandbox, "head -c 2097152 /dev/zero > /tmp/big; echo status=$?; wc -c < /tmp/big",
+                limits=Limits(file_size_mb=1))
+    assert result.output.decode().split()[-2:] == ["status=153", "1048576"]  # 128 + SIGXFSZ
+
+
+def test_default_limits_reach_the_cgroup(rootfs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
+    seen: dict[str, str] = {}
+
+    def look(line: str) -> None:  # called while the command runs, so its cgroups still exist
+        for file in ("pids.max", "memory.max", "memory.limit_in_bytes"):
+            for path in limits_module.CGROUP_ROOT.glob(f"**/scar-sandbox-{os.getpid()}-*/{file}"):
+                seen[file] = path.read_text().strip()
+
+    result = sh(rootfs, available_sandboxes()[0], "echo running; sleep 0.2; grep 'Max file size' /proc/self/limits",
+                on_line=look)
+    if not seen:
+        pytest.skip("no cgroup can be made here (not root, or /sys/fs/cgroup is read-only)")
+    assert seen.pop("pids.max") == "1024"
+    assert list(seen.values()) == [str(2048 * 1024 * 1024)]
+    assert result.output.decode().split()[-3:] == ["10737418240", "10737418240", "bytes"]
+
+
+def test_without_a_cgroup_rlimits_bound_memory_and_file_size(rootfs: Path, sandbox: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(limits_module, "CGROUP_ROOT", tmp_path / "no-cgroups")
+    hog = sh(rootfs, sandbox, MEMORY_HOG, limits=Limits(memory_mb=16))  # 64 MiB of address space
+    assert b"survived" not in hog.output and hog.exit_code != 0
+    shown = sh(rootfs, sandbox, "grep -e 'Max address space' -e 'Max file size' /proc/self/limits",
+               limits=Limits(memory_mb=16, file_size_mb=3)).output.decode().splitlines()
+    assert [line.split()[-3:-1] for line in shown] == [[str(3 << 20)] * 2, [str(64 << 20)] * 2]
+    if os.geteuid() == 0:
+        assert "without a process limit: root ignores RLIMIT_NPROC" in caplog.text
+
+
+AS_USER = """
+import sys
+from pathlib import Path
+from scar.supervisor.limits import Limits
+from scar.supervisor.sandbox import run_in_rootfs
+result = run_in_rootfs(Path(sys.argv[1]), ["/bin/sh", "-c", sys.argv[2]], {}, prefer=sys.argv[3], timeout=20,
+                       limits=Limits(processes=40))
+sys.stdout.write(result.output.decode())
+"""
+
+
+def test_a_normal_user_s_fork_storm_is_bounded_by_rlimit_nproc(rootfs: Path, sandbox: str) -> None:
+    # root gets a cgroup; a normal user gets RLIMIT_NPROC = its current processes + the limit. Run as nobody.
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv (util-linux) to run the sandbox as nobody")
+    as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    runnable = [python for python in ("/usr/bin/python3", sys.executable) if subprocess.run(
+        [*as_nobody, python, "-c", "import sys; assert sys.version_info >= (3, 11)"], check=False,
+        capture_output=True).returncode == 0]
+    if not runnable:
+        pytest.skip("nobody can run no Python 3.11+ here")
+    python = runnable[0]
+    shared = Path(tempfile.mkdtemp(prefix="scar-nobody-"))
+    try:
+        shared.chmod(0o755)
+        shutil.copytree(rootfs, shared / "rootfs", symlinks=True)
+        done = subprocess.run([*as_nobody, python, "-c", AS_USER, str(shared / "rootfs"), FORK_STORM, sandbox],
+                              env={"PATH": os.environ["PATH"], "PYTHONPATH": str(Path(__file__).parents[3])},
+                              cwd="/", capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        shutil.rmtree(shared)
+    if done.returncode != 0 and f"the {sandbox} sandbox does not work here" in done.stderr:
+        pytest.skip(f"the {sandbox} sandbox does not work as nobody here")
+    assert done.returncode == 0, done.stderr
+    assert 20 <= int(done.stdout.rsplit("started=", 1)[1].split()[0]) < 40
+
+
+def test_limits_are_positive_whole_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
+    assert Limits() == Limits(processes=1024, memory_mb=1024, file_size_mb=10240)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008")
+    assert Limits().memory_mb == 3008
+    for wrong in ({"processes": 0}, {"memory_mb": -1}, {"file_size_mb": 1.5}):
+        with pytest.raises(ValueError, match="must be a positive whole number"):
+            Limits(**wrong)
+
+
+def test_the_command_gets_the_default_signal_dispositions(rootfs: Path, sandbox: str) -> None:
+    # the limits are applied by a Python trampoline, and Python ignores SIGPIPE and SIGXFSZ: not the command
+    result = sh(rootfs, sandbox, "yes | head -n 1; grep SigIgn /proc/self/status")
+    answer, _, ignored = result.output.decode().split()
+    assert answer == "y"
+    assert int(ignored, 16) & (1 << (signal.SIGPIPE - 1) | 1 << (signal.SIGXFSZ - 1)) == 0
