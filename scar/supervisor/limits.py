@@ -28,7 +28,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: Lambda's quota of processes and threads per execution environment.
 DEFAULT_PROCESSES = 1024
-#: When the function's memory is unknown (Lambda sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+#: When neither SCAR_SANDBOX_MEMORY_MB nor the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) is set.
 DEFAULT_MEMORY_MB = 1024
 #: The largest /tmp Lambda offers: no file of a function can be larger there.
 DEFAULT_FILE_SIZE_MB = 10240
@@ -70,23 +70,36 @@ except OSError as err:
 """
 
 
-def _function_memory() -> int:
-    value = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MEMORY_MB
+def _setting(*names: str, default: int) -> Callable[[], int]:
+    """A default read at construction from the first of the environment variables `names` that is set."""
+
+    def read() -> int:
+        for name in names:
+            value = os.environ.get(name, "").strip()
+            if value:
+                if not value.isdigit() or int(value) < 1:
+                    raise ValueError(f"{name}={value!r}: the sandbox limit must be a positive whole number")
+                return int(value)
+        return default
+
+    return read
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one sandboxed run may use; the memory defaults to the function's (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)."""
+    """What one sandboxed run may use. Defaults: SCAR_SANDBOX_PROCESSES, SCAR_SANDBOX_MEMORY_MB (else the function's
+    memory, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, which Lambda sets) and SCAR_SANDBOX_FILE_SIZE_MB, else the constants."""
 
-    processes: int = DEFAULT_PROCESSES
-    memory_mb: int = field(default_factory=_function_memory)
-    file_size_mb: int = DEFAULT_FILE_SIZE_MB
+    processes: int = field(default_factory=_setting("SCAR_SANDBOX_PROCESSES", default=DEFAULT_PROCESSES))
+    memory_mb: int = field(default_factory=_setting("SCAR_SANDBOX_MEMORY_MB", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                                    default=DEFAULT_MEMORY_MB))
+    file_size_mb: int = field(default_factory=_setting("SCAR_SANDBOX_FILE_SIZE_MB", default=DEFAULT_FILE_SIZE_MB))
 
     def __post_init__(self) -> None:
         for name in ("processes", "memory_mb", "file_size_mb"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"sandbox limit {name} must be a positive whole number, not {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"sandbox limit {name} must be a positive whole number, not {value!r}")
 
 
 @contextlib.contextmanager

@@ -107,8 +107,12 @@ def run_in_rootfs(rootfs: Path, argv: list[str], env: dict[str, str], binds: lis
     _check(request)
     name = _choose(prefer)
     host_env = {k: v for k, v in full_env.items() if not (name == "bubblewrap" and _for_loader(k))}
+    try:
+        limits = limits or Limits()
+    except ValueError as err:
+        raise SandboxError(str(err)) from None
     with (tempfile.TemporaryDirectory(prefix="scar-sandbox-", ignore_cleanup_errors=True) as scratch,
-          limited(limits or Limits(), host_env) as prefix):
+          limited(limits, host_env) as prefix):
         command = [*prefix, *_COMMANDS[name](request, Path(scratch))]
         result = run_process(command, host_env, cwd="/", timeout=timeout, on_line=on_line)
     values = {f.name: getattr(result, f.name) for f in fields(ProcessResult)}

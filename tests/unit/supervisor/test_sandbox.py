@@ -225,6 +225,8 @@ def test_a_file_larger_than_the_limit_is_cut_short(rootfs: Path, sandbox: str) -
 
 
 def test_default_limits_reach_the_cgroup(rootfs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCAR_SANDBOX_PROCESSES", raising=False)
+    monkeypatch.delenv("SCAR_SANDBOX_MEMORY_MB", raising=False)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
     seen: dict[str, str] = {}
 
@@ -293,14 +295,26 @@ def test_a_normal_user_s_fork_storm_is_bounded_by_rlimit_nproc(rootfs: Path, san
     assert 20 <= int(done.stdout.rsplit("started=", 1)[1].split()[0]) < 40
 
 
-def test_limits_are_positive_whole_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_limits_default_to_the_environment_then_to_lambda_s_quotas(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SCAR_SANDBOX_PROCESSES", "SCAR_SANDBOX_MEMORY_MB", "SCAR_SANDBOX_FILE_SIZE_MB"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
     assert Limits() == Limits(processes=1024, memory_mb=1024, file_size_mb=10240)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008")
     assert Limits().memory_mb == 3008
+    monkeypatch.setenv("SCAR_SANDBOX_MEMORY_MB", "256")
+    monkeypatch.setenv("SCAR_SANDBOX_PROCESSES", "64")
+    monkeypatch.setenv("SCAR_SANDBOX_FILE_SIZE_MB", "5")
+    assert Limits() == Limits(processes=64, memory_mb=256, file_size_mb=5)
     for wrong in ({"processes": 0}, {"memory_mb": -1}, {"file_size_mb": 1.5}):
         with pytest.raises(ValueError, match="must be a positive whole number"):
             Limits(**wrong)
+
+
+def test_a_wrong_limit_in_the_environment_is_a_sandbox_error(rootfs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAR_SANDBOX_PROCESSES", "many")
+    with pytest.raises(SandboxError, match="SCAR_SANDBOX_PROCESSES='many': the sandbox limit must be a positive"):
+        sh(rootfs, None, "true")
 
 
 def test_the_command_gets_the_default_signal_dispositions(rootfs: Path, sandbox: str) -> None:
