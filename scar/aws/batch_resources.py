@@ -26,7 +26,7 @@ from scar.aws.kinds.package_object import KIND as PACKAGE
 from scar.aws.provider import AwsProvider
 from scar.aws.tags import TAG_DEFINITION
 from scar.config.specs import FunctionSpec
-from scar.deploy.kind import Kinds, Resource
+from scar.deploy.kind import Kinds, Resource, Stale
 from scar.deploy.model import ResourceId, Step
 from scar.package.layer import LayerPackage
 
@@ -58,6 +58,18 @@ def batch_entries(provider: AwsProvider, spec: FunctionSpec, batch: BatchArtifac
         Resource(ResourceId(JOB_QUEUE, name, scope, name), _wanted(job_queue(spec), tags, name)),
         Resource(ResourceId(JOB_DEFINITION, name, scope, name), _wanted(batch.definition, tags, name)),
     ]
+
+
+def batch_stale_entries(provider: AwsProvider, name: str, template: str | None, bucket: str | None) -> list[Stale]:
+    """What a function that no longer uses AWS Batch still has there, swept once the rest succeeded."""
+    scope = provider.scope
+    entries = [Stale(ResourceId(kind, resource, scope, name)) for kind, resource in (
+        (JOB_QUEUE, name), (COMPUTE_ENVIRONMENT, name), (JOB_DEFINITION, name),
+        (LAUNCH_TEMPLATE, template or f"faas-supervisor-{name}"))]
+    if bucket:
+        entries += [Stale(ResourceId(PACKAGE, f"{bucket}/{key}", scope, name))
+                    for key in stored_artifacts(provider, bucket, name)]
+    return entries
 
 
 def stored_artifacts(provider: AwsProvider, bucket: str, function: str) -> list[str]:

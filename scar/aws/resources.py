@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from scar.aws.batch_resources import BatchArtifacts, batch_entries, batch_removal_steps
+from scar.aws.batch_resources import BatchArtifacts, batch_entries, batch_removal_steps, batch_stale_entries
 from scar.aws.kinds.api_permission import KIND as API_PERMISSION
 from scar.aws.kinds.api_permission import api_permission
 from scar.aws.kinds.api_routes import KIND as API_ROUTES
@@ -125,6 +125,9 @@ def function_entries(provider: AwsProvider, spec: FunctionSpec, artifacts: Funct
                     for old in stored_packages(provider, bucket, name) if old != key]
     if artifacts.batch is not None:
         entries += batch_entries(provider, spec, artifacts.batch, artifacts.tags)
+    elif tags.get(TAG_EXECUTION_MODE):  # back to Lambda only
+        entries += batch_stale_entries(provider, name, tags.get(TAG_LAUNCH_TEMPLATE),
+                                       tags.get(TAG_DEPLOYMENT, "").split("/", 1)[0] or None)
     fid = function_id(provider, name)
     entries.append(Resource(fid, {
         "Configuration": desired_configuration(spec, layer_arn), "Code": code,

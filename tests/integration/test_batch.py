@@ -276,3 +276,28 @@ def test_log_with_a_job_id_shows_the_job_status_and_its_logs(scar, aws, batch_en
                                           "INFO job-line the container finished"]
     document = json.loads(scar("log", "-n", "logfn", "-ri", job_id, "-j").stdout)
     assert (document["Status"], document["LogStreamName"], len(document["Events"])) == ("SUCCEEDED", stream, 1)
+
+
+def test_back_to_lambda_only_sweeps_the_batch_resources(scar, aws, batch_env, tmp_path, deploy_env):
+    subnets, groups = batch_env
+    text = batch_fdl("backfn", subnets, groups)
+    assert scar("init", "-f", write_fdl(tmp_path, text, "batch.yaml")).code == 0
+    plain = text.replace("execution_mode: batch", "execution_mode: lambda")
+    result = scar("init", "-f", write_fdl(tmp_path, plain, "plain.yaml"))
+    assert result.code == 0, result.stderr
+    assert batch_state(deploy_env) == EMPTY
+    assert "Contents" not in aws("s3").list_objects_v2(Bucket="backfn-deploy", Prefix="scar-batch/")
+    assert "scar:execution-mode" not in aws("lambda").get_function(FunctionName="backfn")["Tags"]
+
+
+def test_dry_run_plans_the_batch_resources_and_creates_nothing(scar, batch_env, tmp_path, counter, deploy_env):
+    subnets, groups = batch_env
+    result = scar("init", "-f", write_fdl(tmp_path, batch_fdl("dryfn", subnets, groups)), "--dry-run", "-v", "-j")
+    assert result.code == 0, result.stderr
+    steps = json.loads(result.stdout)["Functions"][0]["Steps"]
+    assert [(s["Kind"], s["Action"]) for s in steps][1:6] == [
+        ("deployment package", "create"), ("launch template", "create"), ("compute environment", "create"),
+        ("job queue", "create"), ("job definition", "create")]
+    calls = {c["Operation"] for s in steps for c in s["Calls"]}
+    assert {"CreateLaunchTemplate", "CreateComputeEnvironment", "CreateJobQueue", "RegisterJobDefinition"} <= calls
+    assert counter.mutating == {} and batch_state(deploy_env) == EMPTY

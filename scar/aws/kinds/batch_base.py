@@ -18,6 +18,8 @@ class BatchKind(Kind):
 
     compared = ("Digest",)
     what: str = "resource"
+    #: a function that no longer uses AWS Batch: its resources are removed once everything else succeeded
+    sweep_last = True
 
     def __init__(self, provider: AwsProvider) -> None:
         self.provider = provider
