@@ -16,6 +16,7 @@ from scar.package.function_config import function_config, secret_values
 from scar.supervisor import response
 from scar.supervisor.config import FunctionConfig
 from scar.supervisor.events import Invocation, parse_event
+from scar.supervisor.limits import Limits
 from scar.supervisor.process import hide_from_same_user
 from scar.supervisor.runners import RunnerError, SandboxRunner
 from scar.supervisor.storage import Storage
@@ -58,7 +59,8 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
         raise BadInputError(f"{job.name}: a local run needs an image: set container.image (name[:tag|@digest] in a "
                             "registry) or container.image_file in the FDL, or pass -if IMAGE.tar (`docker save`)")
     hide_from_same_user()  # proot without namespaces shows the container this process, credentials in memory
-    runner = SandboxRunner(config, lambda: Path(image), cache_dir(), network=network, prefer=sandbox)
+    limits = Limits.for_memory(job.spec.lambda_.memory if job.spec else None)  # the function's memory, as in Lambda
+    runner = SandboxRunner(config, lambda: Path(image), cache_dir(), network=network, prefer=sandbox, limits=limits)
     supervisor = Supervisor(config, runner, Storage(config, _local_credentials(job)), output_dir)
     invocation = _invocation(input_path, script, args, job.region)
     timeout = job.spec.lambda_.timeout if job.spec else 300

@@ -95,6 +95,13 @@ class Limits:
                                                     default=DEFAULT_MEMORY_MB))
     file_size_mb: int = field(default_factory=_setting("SCAR_SANDBOX_FILE_SIZE_MB", default=DEFAULT_FILE_SIZE_MB))
 
+    @classmethod
+    def for_memory(cls, memory_mb: int | None) -> Limits:
+        """The defaults, with a function's memory unless SCAR_SANDBOX_MEMORY_MB says otherwise."""
+        if memory_mb is None or os.environ.get("SCAR_SANDBOX_MEMORY_MB", "").strip():
+            return cls()
+        return cls(memory_mb=memory_mb)
+
     def __post_init__(self) -> None:
         for name in ("processes", "memory_mb", "file_size_mb"):
             value = getattr(self, name)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .config import FunctionConfig
+from .limits import Limits
 from .process import ProcessResult, run_process
 
 #: Where the request's folder appears inside a container.
@@ -97,12 +98,14 @@ class SandboxRunner:
     """The image extracted on this machine and run under bubblewrap (or chroot, or proot)."""
 
     def __init__(self, config: FunctionConfig, image_path: Callable[[], Path], cache_root: Path,
-                 network: bool = False, prefer: str | None = None) -> None:
+                 network: bool = False, prefer: str | None = None, limits: Limits | None = None) -> None:
+        """`limits`: what each run may use (default: the environment's settings, see `Limits`)."""
         self._config = config
         self._image_path = image_path
         self._cache_root = cache_root
         self._network = network
         self._prefer = prefer
+        self._limits = limits
         self._image: Any = None  # the extracted image, kept for the warm invocations that follow
 
     def container_workdir(self, request_id: str, workdir: Path) -> str:
@@ -128,7 +131,8 @@ class SandboxRunner:
                  Bind(spec.workdir / "output", f"{inside}/output", True)]
         try:
             result = run_in_rootfs(image.rootfs, argv, env, binds, image.config.workdir or "/tmp", spec.timeout,
-                                   network=self._network, on_line=spec.on_line, prefer=self._prefer)
+                                   network=self._network, on_line=spec.on_line, prefer=self._prefer,
+                                   limits=self._limits)
         except SandboxError as err:
             raise RunnerError(str(err)) from None
         return RunResult(result, result.sandbox)

@@ -105,3 +105,19 @@ def test_local_flags_need_local(scar, tmp_path, image):
     result = scar("run", "-n", "x", "-if", image)
     assert result.code == 2
     assert "-if/--image-file only apply to local runs: add --local" in result.stderr
+
+
+HOG = 'x=a; i=0; while [ $i -lt 27 ]; do x="$x$x"; i=$((i+1)); done; echo survived ${#x}'
+
+
+@pytest.mark.parametrize(("memory", "survives"), [("128", False), ("1024", True)])
+def test_the_functions_memory_bounds_the_local_run(scar, image, monkeypatch, tmp_path, memory, survives):
+    """The sandbox gets the function's lambda.memory as Lambda would, unless SCAR_SANDBOX_MEMORY_MB says
+    otherwise; the 1024 MB run is the control: what stops the 128 MB one is the limit."""
+    monkeypatch.delenv("SCAR_SANDBOX_MEMORY_MB", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
+    path = write_fdl(tmp_path, f"functions: {{aws: [{{lambda: {{name: hog-fn, memory: {memory}, "
+                               f"container: {{image_file: {image}}}}}}}]}}\n")
+    result = scar("run", "--local", "-f", path, "--", "sh", "-c", HOG)
+    assert ("survived 134217728" in result.stdout) is survives, result.stderr
+    assert result.code == (0 if survives else 1), result.stderr
