@@ -14,10 +14,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _LISTENING = re.compile(r"listening on (127\.0\.0\.1:\d+)")
+_ACCESS = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) /v2/')
 
 
 def available() -> bool:
@@ -28,6 +29,16 @@ def available() -> bool:
 class LocalRegistry:
     url: str  # http://127.0.0.1:PORT
     storage: Path  # the registry's filesystem storage (tests may corrupt a blob there)
+    log: list[str] = field(default_factory=list)  # the registry's output so far (its access log included)
+
+    def requests(self, *methods: str) -> list[str]:
+        """The access-log lines of the requests with one of `methods` (all when none is given)."""
+        found = []
+        for line in list(self.log):
+            match = _ACCESS.search(line)
+            if match and (not methods or match.group(1) in methods):
+                found.append(line)
+        return found
 
     @property
     def host(self) -> str:
@@ -60,9 +71,9 @@ def local_registry(user: str = "", password: str = "") -> Iterator[LocalRegistry
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             address = _wait_address(process)
-            drain = threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True)
-            drain.start()
-            yield LocalRegistry(f"http://{address}", root / "data")
+            running = LocalRegistry(f"http://{address}", root / "data")
+            threading.Thread(target=lambda: running.log.extend(process.stdout or ()), daemon=True).start()
+            yield running
         finally:
             process.terminate()
             try:

@@ -53,6 +53,10 @@ class AwsProvider:
         return ApiGateway(self.session.client("apigateway"))
 
     @property
+    def ecr(self) -> Any:
+        return self.session.client("ecr")
+
+    @property
     def ssm(self) -> Any:
         return self.session.client("ssm")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scar.aws.batch_resources import BatchArtifacts, batch_entries, batch_removal_steps, batch_stale_entries
+from scar.aws.image_entries import ImageArtifacts, image_entries, image_removal
 from scar.aws.kinds.api_permission import KIND as API_PERMISSION
 from scar.aws.kinds.api_permission import api_permission
 from scar.aws.kinds.api_routes import KIND as API_ROUTES
@@ -58,6 +59,7 @@ class FunctionArtifacts:
     tags: dict[str, str]
     secrets: dict[str, dict[str, str]]  # storage credentials by provider reference, kept in SSM
     batch: BatchArtifacts | None = None  # execution_mode batch or lambda-batch
+    image: ImageArtifacts | None = None  # runtime: image (then `package` is not deployed)
 
 
 def layer_id(provider: AwsProvider, name: str) -> ResourceId:
@@ -116,7 +118,15 @@ def function_entries(provider: AwsProvider, spec: FunctionSpec, artifacts: Funct
                             {"retentionInDays": spec.cloudwatch.log_retention_policy_in_days}))
     zip_bytes = artifacts.package.zip_bytes
     code: dict[str, Any] = {"ZipFile": zip_bytes}
-    if artifacts.needs_bucket:
+    code_state: dict[str, Any] = {"CodeSha256": artifacts.package.code_sha256}
+    configuration = desired_configuration(spec, layer_arn)
+    if artifacts.image is not None:
+        image_resources, code = image_entries(provider, name, artifacts.image, artifacts.tags)
+        entries += image_resources
+        code_state = {"ImageUri": code["ImageUri"], "PackageType": "Image"}
+        configuration.update(Handler=None, Runtime=None, Layers=[])  # the image says what runs
+        zip_bytes = b""
+    elif artifacts.needs_bucket:
         bucket = spec.lambda_.deployment.bucket
         key = package_key(name, zip_bytes)
         code = {"S3Bucket": bucket, "S3Key": key}
@@ -130,8 +140,7 @@ def function_entries(provider: AwsProvider, spec: FunctionSpec, artifacts: Funct
                                        tags.get(TAG_DEPLOYMENT, "").split("/", 1)[0] or None)
     fid = function_id(provider, name)
     entries.append(Resource(fid, {
-        "Configuration": desired_configuration(spec, layer_arn), "Code": code,
-        "CodeSha256": artifacts.package.code_sha256, "Architectures": list(spec.lambda_.architectures),
+        "Configuration": configuration, "Code": code, **code_state, "Architectures": list(spec.lambda_.architectures),
         "Tags": artifacts.tags, "Size": len(zip_bytes)}))
     entries.append(Resource(ResourceId(TAGS_KIND, name, scope), artifacts.tags))
     rules: dict[str, list[Rule]] = {}
@@ -146,8 +155,7 @@ def function_entries(provider: AwsProvider, spec: FunctionSpec, artifacts: Funct
                     Stale(ResourceId(PERMISSION, bucket, scope, name))]
     entries += api_entries(provider, spec, artifacts.tags, tags)
     entries.append(Resource(ResourceId(CODE_KIND, name, scope), {
-        "Code": code, "CodeSha256": artifacts.package.code_sha256,
-        "Architectures": list(spec.lambda_.architectures)}))
+        "Code": code, **code_state, "Architectures": list(spec.lambda_.architectures)}))
     return entries
 
 
@@ -210,6 +218,8 @@ def removal_steps(provider: AwsProvider, kinds: Kinds, name: str, spec: Function
         steps += remove(ResourceId(REST_API, api, scope, name))
         steps += remove(ResourceId(API_PERMISSION, api, scope, name))
     steps += kinds[FUNCTION].removal(fid, current)
+    steps += image_removal(provider, kinds, name, current.get("ImageUri") if current else None,
+                           spec.ecr.delete_image if spec else True)
     deployment = {tags[TAG_DEPLOYMENT].split("/", 1)[0]} if tags.get(TAG_DEPLOYMENT) else set()
     if spec and spec.lambda_.deployment.bucket:
         deployment.add(spec.lambda_.deployment.bucket)

@@ -296,6 +296,7 @@ class BatchSpec:
 @dataclass(frozen=True)
 class EcrSpec:
     delete_image: bool = spec_field(True)
+    registry_url: str = spec_field("")  # push image functions here instead of the account's ECR (tests, mirrors)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,12 @@ class RegistryClient:
                                  f"not {manifest.digest}")
         return manifest.digest
 
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        """Delete the manifest `digest`; False when it was already gone."""
+        answer = self._request("DELETE", repository, f"manifests/{digest}", (202, 404),
+                               f"deleting {self.host}/{repository}@{digest}")
+        return answer.status_code == 202
+
     def tags(self, repository: str) -> list[str]:
         answer = self._request("GET", repository, "tags/list", (200,), f"{self.host}/{repository} tags")
         return list(answer.json().get("tags") or [])

@@ -108,7 +108,7 @@ CASES = [
     ("unknown-key-close", aws_fdl("memroy: 1024"), (),
      ["fdl.yaml:7: functions.aws[0].lambda.memroy: unknown key (did you mean 'memory'?)"]),
     ("unknown-key-far", aws_fdl(entry="ecr:\n  zzz: 1"), (),
-     ["fdl.yaml:8: functions.aws[0].ecr.zzz: unknown key (known keys: delete_image)"]),
+     ["fdl.yaml:8: functions.aws[0].ecr.zzz: unknown key (known keys: delete_image, registry_url)"]),
     ("duplicate-yaml-key", aws_fdl("memory: 256\nmemory: 512"), (),
      ["fdl.yaml:8: functions.aws[0].lambda.memory: key given twice (each key may appear once in a mapping)"]),
     ("timeout-threshold", aws_fdl("timeout: 60", container="{image: x, timeout_threshold: 60}"), (),

@@ -6,6 +6,8 @@ from scar.aws.kinds import (  # noqa: F401 - imported to register
     api_stage,
     bucket,
     compute_environment,
+    container_image,
+    ecr_repository,
     function,
     job_definition,
     job_queue,

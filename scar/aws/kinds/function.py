@@ -40,7 +40,7 @@ def current_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
 def function_state(remote: dict[str, Any]) -> dict[str, Any]:
     configuration = remote["Configuration"]
     return {"Configuration": current_configuration(configuration), "Tags": dict(remote.get("Tags") or {}),
-            "CodeSha256": configuration.get("CodeSha256"),
+            "CodeSha256": configuration.get("CodeSha256"), "ImageUri": (remote.get("Code") or {}).get("ImageUri"),
             "Architectures": list(configuration.get("Architectures") or ["x86_64"]),
             "FunctionArn": configuration["FunctionArn"]}
 
@@ -79,7 +79,8 @@ class Function(_FunctionPart):
         rid, wanted = resource.id, resource.desired
         if current is None:
             lam = wanted["Configuration"]
-            detail = f"{lam['Runtime']}, {lam['MemorySize']} MB, {lam['Timeout']} s, {wanted['Size'] / 2**20:.1f} MiB"
+            detail = f"{lam['Runtime'] or 'image'}, {lam['MemorySize']} MB, {lam['Timeout']} s, " \
+                     f"{wanted['Size'] / 2**20:.1f} MiB"
             return [self.step(rid, Action.CREATE, wanted, None, detail=detail)]
         arn = {"FunctionArn": current["FunctionArn"]}
         changes = diff(current["Configuration"], wanted["Configuration"], known=known)
@@ -93,8 +94,12 @@ class Function(_FunctionPart):
             del configuration["VpcConfig"]
         if not configuration["FileSystemConfigs"]:
             del configuration["FileSystemConfigs"]
+        package_type = desired.get("PackageType", "Zip")
+        if package_type == "Image":  # the image's configuration says what runs
+            configuration = {key: value for key, value in configuration.items()
+                             if key not in ("Handler", "Runtime", "Layers")}
         lam = self.provider.lam
-        answer = lam.create_function(FunctionName=step.resource.name, PackageType="Zip", Code=desired["Code"],
+        answer = lam.create_function(FunctionName=step.resource.name, PackageType=package_type, Code=desired["Code"],
                                      Architectures=desired["Architectures"], Tags=desired["Tags"], **configuration)
         outputs["FunctionArn"] = answer["FunctionArn"]
         lam.wait_active(step.resource.name)
@@ -158,7 +163,7 @@ def _managed(key: str) -> bool:
 
 @register("aws")
 class FunctionCode(_FunctionPart):
-    """Wanted state: Code, CodeSha256, Architectures."""
+    """Wanted state: Code, CodeSha256 (zip) or ImageUri (`repository@digest`: the image), Architectures."""
 
     kind = CODE_KIND
 
@@ -175,12 +180,13 @@ class FunctionCode(_FunctionPart):
         if current is None:
             return []  # the function's creation uploads it
         wanted = resource.desired
-        changes = diff({key: current[key] for key in ("CodeSha256", "Architectures")},
-                       {key: wanted[key] for key in ("CodeSha256", "Architectures")})
+        code = "ImageUri" if "ImageUri" in wanted else "CodeSha256"
+        changes = diff({key: current.get(key) for key in (code, "Architectures")},
+                       {key: wanted[key] for key in (code, "Architectures")})
         if not changes:
             return []
-        detail = "new package" if any(c.field == "CodeSha256" for c in changes) else \
-            f"architecture {wanted['Architectures'][0]}"
+        new = {"ImageUri": "new image", "CodeSha256": "new package"}
+        detail = next((new[c.field] for c in changes if c.field in new), f"architecture {wanted['Architectures'][0]}")
         return [self.step(resource.id, Action.UPDATE, wanted, current, changes=changes, detail=detail)]
 
     def update(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:

@@ -45,7 +45,8 @@ from scar.deploy.interrupt import interruptible, run_all
 from scar.deploy.model import Action
 from scar.errors import BadInputError, ConfigError, OperationFailed
 from scar.package.function_config import function_config, secret_values
-from scar.package.function_zip import build_function_zip, check_sizes
+from scar.package.function_zip import FunctionPackage, build_function_zip, check_sizes
+from scar.package.image_function import image_artifacts
 from scar.package.layer import LayerPackage, build_supervisor_layer
 from scar.package.udocker_engine import default_cache_dir, obtain_engine
 from scar.version import __version__
@@ -105,7 +106,9 @@ def _refuse_unsupported(spec: FunctionSpec) -> None:
     """Say clearly what this version cannot deploy yet, before anything is created."""
     lam = spec.lambda_
     unsupported = [
-        (lam.runtime == "image", "lambda.runtime: image (container-image functions)"),
+        (lam.runtime == "image" and lam.container.alpine,
+         "container.alpine (not needed: the supervisor in an image brings its own Python and C library, so Alpine "
+         "images work as they are; remove it)"),
     ]
     version = lam.supervisor.version
     unsupported.append((version not in OWN_SUPERVISOR_VERSIONS,
@@ -148,11 +151,16 @@ def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, provider
 def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
                providers: StorageProvidersSpec) -> FunctionArtifacts:
     config = function_config(spec, __version__, providers=providers)
-    package = build_function_zip(spec, config)
     secrets = secret_values(spec, providers)
     deployment = spec.lambda_.deployment
-    needs_bucket = check_sizes(package, layer_package.unzipped_size, deployment.max_payload_size,
-                               deployment.max_s3_payload_size, bucket=deployment.bucket)
+    image = None
+    if spec.lambda_.runtime == "image":  # no zip: the image holds the supervisor and the function's files
+        image = image_artifacts(spec, config, spec.ecr.registry_url)
+        package, needs_bucket = FunctionPackage(b"", "", 0), False
+    else:
+        package = build_function_zip(spec, config)
+        needs_bucket = check_sizes(package, layer_package.unzipped_size, deployment.max_payload_size,
+                                   deployment.max_s3_payload_size, bucket=deployment.bucket)
     tags = {TAG_CREATED_BY: "scar", TAG_OWNER: owner, TAG_SUPERVISOR: __version__,
             TAG_LAYER: spec.lambda_.supervisor.layer_name,
             TAG_IMAGE: spec.lambda_.container.image or _file_name(spec.lambda_.container.image_file),
@@ -166,7 +174,7 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
         batch = batch_artifacts(spec, config, _batch_supervisor())
         tags.update({TAG_EXECUTION_MODE: spec.lambda_.execution_mode, TAG_DEPLOYMENT: deployment.bucket,
                      TAG_LAUNCH_TEMPLATE: launch_template_name(spec)})
-    return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets, batch)
+    return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets, batch, image)
 
 
 @functools.cache
