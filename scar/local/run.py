@@ -50,8 +50,11 @@ def cache_dir() -> Path:
 
 def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None, script: bytes | None,
               args: list[str] | None, network: bool, sandbox: str | None, verbose: bool) -> LocalResult:
-    config = _config(job)
     configure_logging("INFO" if verbose else "WARNING")
+    if job.spec is not None and job.spec.lambda_.runtime == "image":
+        return _run_image_function(job.spec, job.providers, input_path=input_path, output_dir=output_dir,
+                                   script=script, args=args, sandbox=sandbox)
+    config = _config(job)
     image = config.image_file and config.image_file.get("path")
     if not image and config.image:
         image = str(_pulled(config.image))
@@ -72,6 +75,50 @@ def run_local(job: LocalRun, *, input_path: str | None, output_dir: Path | None,
         raise OperationFailed(f"{job.name}: {err}") from None
     seconds = time.monotonic() - started
     return _result(answer, supervisor.last_runner, seconds)
+
+
+def _run_image_function(spec: FunctionSpec, providers: StorageProvidersSpec, *, input_path: str | None,
+                        output_dir: Path | None, script: bytes | None, args: list[str] | None,
+                        sandbox: str | None) -> LocalResult:
+    """The function image, built as `init` builds it (not pushed), run through its own entry point and
+    scar's local Runtime API; the input file travels as an HTTP request's body, as API Gateway sends it."""
+    import base64
+
+    from scar.local.image_run import run_image
+    from scar.package.image_function import image_artifacts
+    from scar.supervisor.image import ImageError
+
+    if output_dir is not None or (input_path or "").startswith("s3://"):
+        raise BadInputError(f"{spec.name}: a local run of a runtime: image function takes a local --input file and "
+                            "answers with the script's output; --output-dir and s3:// inputs are not available for "
+                            "it yet")
+    event: dict[str, Any] = {}
+    if script is not None:
+        event["script"] = base64.b64encode(script).decode()
+    if args:
+        event["cmd_args"] = args
+    if input_path:
+        local = Path(input_path).expanduser()
+        if not local.is_file():
+            raise BadInputError(f"command line: --input: {input_path!r} is not a file")
+        event = {"httpMethod": "POST", "body": base64.b64encode(local.read_bytes()).decode(),
+                 "isBase64Encoded": True, **event}
+    built = image_artifacts(spec, function_config(spec, __version__, providers=providers), "")
+    layout = built.image.layout if built.image is not None else _pulled(built.uri)
+    started = time.monotonic()
+    try:
+        run = run_image(layout, cache_dir(), event, spec.lambda_.timeout, prefer=sandbox)
+    except ImageError as err:
+        raise OperationFailed(f"{spec.name}: cannot use the image: {err}") from None
+    if run.outcome is None:
+        tail = run.process.tail() if run.process else ""
+        raise OperationFailed(f"{spec.name}: the image's entry point gave no answer" + (f":\n{tail}" if tail else ""))
+    if run.outcome.kind != "response":
+        detail = run.outcome.document if isinstance(run.outcome.document, dict) else {}
+        stage = "start" if run.outcome.kind == "init-error" else "run"
+        raise OperationFailed(f"{spec.name}: the function failed to {stage}: "
+                              f"{detail.get('errorMessage', run.outcome.document)}")
+    return _result(run.outcome.document, run.sandbox, time.monotonic() - started)
 
 
 def _pulled(name: str) -> Path:

@@ -91,3 +91,25 @@ def test_a_broken_configuration_is_an_init_error(built, tmp_path):
     assert run.outcome.document["errorType"] == "ConfigurationError"
     assert "FUNCTION_CONFIG is not base64-encoded JSON" in run.outcome.document["errorMessage"]
     assert run.process is not None and run.process.exit_code == 1
+
+
+def test_scar_run_local_runs_an_image_function_through_its_entry_point(scar, tmp_path):
+    """`scar run --local` on a runtime: image function builds the image init would push and runs it as Lambda
+    does: the supervisor inside, started by the image's entry point, fed by scar's local Runtime API."""
+    base = build_busybox_image(tmp_path / "busybox.tar")
+    (tmp_path / "script.sh").write_bytes(SCRIPT)
+    (tmp_path / "in.txt").write_text("local image")
+    (tmp_path / "fdl.yaml").write_text(f"""
+functions:
+  aws:
+  - lambda:
+      name: local-image-fn
+      runtime: image
+      init_script: script.sh
+      container: {{image_file: {base}}}
+""")
+    result = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--input", tmp_path / "in.txt")
+    assert result.code == 0, result.stderr
+    assert result.stdout == "got LOCAL IMAGE\n"
+    refused = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--output-dir", tmp_path / "out")
+    assert refused.code == 2 and "--output-dir and s3:// inputs are not available" in refused.stderr
