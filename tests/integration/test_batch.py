@@ -301,3 +301,34 @@ def test_dry_run_plans_the_batch_resources_and_creates_nothing(scar, batch_env, 
     calls = {c["Operation"] for s in steps for c in s["Calls"]}
     assert {"CreateLaunchTemplate", "CreateComputeEnvironment", "CreateJobQueue", "RegisterJobDefinition"} <= calls
     assert counter.mutating == {} and batch_state(deploy_env) == EMPTY
+
+
+def test_run_on_a_batch_function_prints_the_job_id_and_how_to_follow_it(scar, aws, batch_env, tmp_path,
+                                                                       deploy_env):
+    """moto's Lambda runs no code: the answer the supervisor gives (a real submit to moto's queue) is queued
+    as the function's result, and `scar run` shows it."""
+    from scar.supervisor.batch import submit
+    from scar.supervisor.response import RequestInfo
+    from tests.integration.test_run import queue_response
+
+    subnets, groups = batch_env
+    assert scar("init", "-f", write_fdl(tmp_path, batch_fdl("runfn", subnets, groups))).code == 0
+    config = FunctionConfig.from_dict({"name": "runfn", "batch": {"job_queue": "runfn", "job_definition": "runfn"}},
+                                      tmp_path)
+    answer = submit(aws("batch"), config, {}, RequestInfo("req-9", "/aws/lambda/runfn", "stream"))
+    job_id = answer["headers"]["amz-batch-job-id"]
+    queue_response(deploy_env, answer)
+    result = scar("run", "-n", "runfn")
+    assert result.code == 0, result.stderr
+    assert f"Job delegated to AWS Batch: {job_id}" in result.stdout
+    assert f"scar log -n runfn -ri {job_id}" in result.stdout
+
+
+def test_a_batch_resource_scar_did_not_create_is_never_taken_over(scar, aws, batch_env, tmp_path, counter):
+    subnets, groups = batch_env
+    aws("ec2").create_launch_template(LaunchTemplateName="faas-supervisor-takenfn",
+                                      LaunchTemplateData={"UserData": ""})
+    result = scar("init", "-f", write_fdl(tmp_path, batch_fdl("takenfn", subnets, groups)))
+    assert result.code == 1
+    assert "the EC2 launch template faas-supervisor-takenfn exists and was not created by scar" in result.stderr
+    assert counter.mutating == {}
