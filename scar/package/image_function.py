@@ -11,6 +11,7 @@ from scar.config.defaults import cache_folder
 from scar.config.specs import FunctionSpec
 from scar.errors import BadInputError
 from scar.package.function_image import FunctionFiles, build_function_image
+from scar.package.image_runtime import build_architecture
 from scar.registry.archive import import_archive
 from scar.registry.fetch import fetch_image
 from scar.registry.platforms import lambda_platform
@@ -26,12 +27,17 @@ def image_artifacts(spec: FunctionSpec, config: dict[str, Any], registry_url: st
         last = container.image.rsplit("/", 1)[-1]
         uri = container.image if ":" in last or "@" in last else f"{container.image}:latest"
         return ImageArtifacts(spec.name, registry_url, uri=uri)
+    platform = lambda_platform(spec.lambda_.architectures[0])
+    if platform.architecture != build_architecture():
+        raise BadInputError(f"{spec.name}: architectures [{spec.lambda_.architectures[0]}]: this machine can only "
+                            f"build the supervisor runtime for linux/{build_architecture()} (its own architecture): "
+                            "deploy from a machine of that architecture, or set container.create_image: false")
     store = ImageStore(cache_folder() / "images")
     if container.image_file:
         base = import_archive(container.image_file, store)
     else:
         assert container.image is not None  # validated: one of the two is given
-        base = fetch_image(container.image, store, lambda_platform(spec.lambda_.architectures[0]))
+        base = fetch_image(container.image, store, platform)
     script = spec.lambda_.init_script
     files = FunctionFiles(config, (script.name, script.read_bytes()) if script else None,
                           dict(container.environment.variables))

@@ -104,3 +104,16 @@ def test_alpine_is_refused_clearly(scar, deploy_env, registry, base_image, tmp_p
     result = scar("init", "-f", fdl)
     assert result.code == 2
     assert "container.alpine (not needed" in result.stderr
+
+
+def test_another_architecture_is_refused_before_anything_is_created(scar, deploy_env, aws, registry, base_image,
+                                                                    tmp_path):
+    from scar.package.image_runtime import lambda_architecture
+
+    other = "arm64" if lambda_architecture() == "x86_64" else "x86_64"
+    fdl = _fdl(tmp_path, base_image, registry, name="arch-fn")
+    fdl.write_text(fdl.read_text().replace("runtime: image", f"runtime: image\n      architectures: [{other}]"))
+    result = scar("init", "-f", fdl)
+    assert result.code == 2, result.stderr
+    assert f"architectures [{other}]: this machine can only build" in result.stderr
+    assert aws("lambda").list_functions()["Functions"] == []
