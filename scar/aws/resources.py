@@ -44,7 +44,8 @@ from scar.aws.tags import (
 from scar.config.defaults import LAMBDA_PYTHON_RUNTIMES
 from scar.config.specs import FunctionSpec, own_s3
 from scar.deploy.kind import Kinds, Resource, Stale
-from scar.deploy.model import Ref, ResourceId, Step
+from scar.deploy.model import Action, Ref, ResourceId, Step
+from scar.errors import ScarError
 from scar.package.function_config import secret_parameter
 from scar.package.function_zip import FunctionPackage
 from scar.package.layer import LayerPackage
@@ -225,6 +226,12 @@ def removal_steps(provider: AwsProvider, kinds: Kinds, name: str, spec: Function
         deployment.add(spec.lambda_.deployment.bucket)
     if tags.get(TAG_EXECUTION_MODE) or (spec and spec.lambda_.execution_mode != "lambda"):
         steps += batch_removal_steps(provider, kinds, name, spec, deployment, tags.get(TAG_LAUNCH_TEMPLATE))
+    elif current is None and spec is None:  # no tags left to ask: look for what a Batch function had, by name
+        try:
+            steps += [step for step in batch_removal_steps(provider, kinds, name, None, deployment, None)
+                      if step.action is Action.DELETE]
+        except ScarError:
+            pass  # resources of that name that scar did not create: not this function's
     steps += remove(ResourceId(LOG_GROUP, log_group_name(name), scope, name))
     if tags.get(TAG_CREDENTIALS) or has_secrets:
         steps += [kinds[PARAMETER].removal(ResourceId(PARAMETER, parameter, scope, name), {"Description": ""})[0]

@@ -332,3 +332,14 @@ def test_a_batch_resource_scar_did_not_create_is_never_taken_over(scar, aws, bat
     assert result.code == 1
     assert "the EC2 launch template faas-supervisor-takenfn exists and was not created by scar" in result.stderr
     assert counter.mutating == {}
+
+
+def test_rm_by_name_finds_the_batch_resources_of_a_function_already_gone(scar, aws, batch_env, tmp_path,
+                                                                          deploy_env):
+    """With the Lambda function deleted by hand, no tag says the function used Batch: rm -n looks by name."""
+    subnets, groups = batch_env
+    assert scar("init", "-f", write_fdl(tmp_path, batch_fdl("gonefn", subnets, groups))).code == 0
+    aws("lambda").delete_function(FunctionName="gonefn")
+    result = scar("rm", "-n", "gonefn")
+    assert result.code == 0, result.stderr
+    assert batch_state(deploy_env) == EMPTY
