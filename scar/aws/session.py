@@ -105,6 +105,11 @@ class AwsSession:
                 built = shared.clients[key] = (pool, client)
             return built[1]
 
+    def credentials(self) -> Any:
+        """The resolved credentials, to sign a request no client sends (SigV4 to an IAM-protected API)."""
+        self._check_credentials()
+        return self._shared.session.get_credentials()
+
     def _check_credentials(self) -> None:
         if self._shared.credentials_checked:
             return

@@ -155,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("c_args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="arguments for the container (everything after the options)")
 
+    invoke = command("invoke", "scar.cli.commands.invoke", "call a function's HTTP endpoint (API Gateway)")
+    _select_options(invoke)
+    invoke.add_argument("-db", "--data-binary", metavar="FILE", help="POST the bytes of FILE")
+    invoke.add_argument("-jd", "--json-data", metavar="JSON", help="POST this JSON (Content-Type: application/json)")
+    invoke.add_argument("-p", "--parameters", metavar="JSON", help='query parameters, e.g. \'{"name": "value"}\'')
+    invoke.add_argument("-a", "--asynchronous", action="store_true", help="launch it and do not wait for the result")
+    invoke.add_argument("-o", "--output-file", metavar="FILE", help="write the function's output to FILE")
+
     ls = command("ls", "scar.cli.commands.ls", "list your functions, or the files in a bucket folder (-b)")
     ls.add_argument("-b", "--bucket", metavar="BUCKET[/FOLDER]", help="list this bucket folder instead")
 
