@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,6 +63,19 @@ storage_providers:
 """
 
 
+WITH_API = """
+functions:
+  aws:
+  - lambda:
+      name: api-fn
+      init_script: script.sh
+      container: {image: busybox}
+    api_gateway: {name: api-one}
+"""
+# the API is renamed, its routes require SigV4 and it moves to another stage
+API_CHANGED = WITH_API.replace("{name: api-one}", "{name: api-two, auth: iam, stage_name: prod}")
+
+
 def snapshot(endpoint: str) -> dict[str, Any]:
     """Everything scar may touch, field by field."""
     def client(service: str) -> Any:
@@ -100,7 +114,28 @@ def snapshot(endpoint: str) -> dict[str, Any]:
         value = ssm.get_parameter(Name=parameter["Name"], WithDecryption=True)["Parameter"]["Value"]
         parameters[parameter["Name"]] = (value, parameter.get("Description"))
     return {"functions": functions, "buckets": buckets, "log groups": groups, "layers": layers,
-            "parameters": parameters, "batch": batch_state(endpoint)}
+            "parameters": parameters, "rest apis": rest_apis(client("apigateway")), "batch": batch_state(endpoint)}
+
+
+def rest_apis(gateway: Any) -> dict[str, Any]:
+    """Each REST API: its settings and tags, every route with its method and integration, its stages and
+    deployments."""
+    apis = {}
+    for api in gateway.get_rest_apis()["items"]:
+        api_id = api["id"]
+        resources = {}
+        for resource in gateway.get_resources(restApiId=api_id)["items"]:
+            try:
+                method = gateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod="ANY")
+                method.pop("ResponseMetadata", None)
+            except ClientError:
+                method = None
+            resources[resource["path"]] = method
+        stages = {s["stageName"]: s["deploymentId"] for s in gateway.get_stages(restApiId=api_id)["item"]}
+        deployments = sorted(d["id"] for d in gateway.get_deployments(restApiId=api_id)["items"])
+        apis[api_id] = {"name": api["name"], "description": api.get("description"), "tags": api.get("tags"),
+                        "resources": resources, "stages": stages, "deployments": deployments}
+    return apis
 
 
 @pytest.fixture
@@ -109,6 +144,14 @@ def proxy(deploy_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultPro
     with FaultProxy(deploy_env) as running:
         monkeypatch.setenv("AWS_ENDPOINT_URL", running.endpoint)
         yield running
+
+
+def same_call(one: str | None, other: str) -> bool:
+    """The same operation on the same kind of resource (API Gateway's ids differ from run to run)."""
+    def shape(call: str | None) -> str:
+        return re.sub(r"/(restapis|resources|deployments|stages)/[^/]+", r"/\1/*", call or "")
+
+    return shape(one) == shape(other)
 
 
 def fault_at_every_call(scar: Callable[..., Any], proxy: FaultProxy, moto_server: Any, arrange: Callable[[], None],
@@ -127,7 +170,7 @@ def fault_at_every_call(scar: Callable[..., Any], proxy: FaultProxy, moto_server
         before = snapshot(moto_server.endpoint)
         proxy.arm(call)
         result = scar("init", "-f", fdl)
-        assert proxy.failed == calls[call - 1]
+        assert same_call(proxy.failed, calls[call - 1]), (calls, proxy.mutating)
         assert result.code == 1, f"call {call} ({proxy.failed}): {result.stderr}"
         assert "could not" in result.stderr and "injected fault" in result.stderr, result.stderr
         assert "rolled back" in result.stderr and "left behind" not in result.stderr, result.stderr
@@ -156,6 +199,41 @@ def test_update_fails_at_every_call_and_restores_everything(scar, proxy, moto_se
     calls = fault_at_every_call(scar, proxy, moto_server, deploy_first, update)
     # credentials, bucket and its tags, configuration, tags, permission, trigger, code
     assert calls >= 7
+
+
+def test_a_deployment_with_an_api_fails_at_every_call_and_leaves_nothing(scar, proxy, moto_server, tmp_path):
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    fdl = write_fdl(tmp_path, WITH_API)
+    calls = fault_at_every_call(scar, proxy, moto_server, lambda: None, fdl)
+    # log group and retention, layer, function, API, resource, 2 methods, 2 integrations, permission, deployment
+    assert calls >= 11
+
+
+def test_adding_an_api_to_a_function_fails_at_every_call_and_restores_it(scar, proxy, moto_server, tmp_path):
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    plain = write_fdl(tmp_path, WITH_API.replace("    api_gateway: {name: api-one}\n", ""), "plain.yaml")
+    with_api = write_fdl(tmp_path, WITH_API, "api.yaml")
+
+    def deploy_plain() -> None:
+        proxy.arm(None)
+        assert scar("init", "-f", plain).code == 0
+
+    calls = fault_at_every_call(scar, proxy, moto_server, deploy_plain, with_api)
+    # tags, API, resource, 2 methods, 2 integrations, permission, deployment
+    assert calls >= 9
+
+
+def test_changing_an_api_fails_at_every_call_and_restores_it(scar, proxy, moto_server, tmp_path):
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    first, changed = write_fdl(tmp_path, WITH_API, "first.yaml"), write_fdl(tmp_path, API_CHANGED, "changed.yaml")
+
+    def deploy_first() -> None:
+        proxy.arm(None)
+        assert scar("init", "-f", first).code == 0
+
+    calls = fault_at_every_call(scar, proxy, moto_server, deploy_first, changed)
+    # tags, API name, 2 × (delete method, put method, put integration), deployment, old stage deleted
+    assert calls >= 8
 
 
 def test_a_batch_deployment_fails_at_every_call_and_leaves_nothing(scar, proxy, moto_server, tmp_path):
