@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 
 STORAGE_SOURCES = {"aws:s3": "s3", "minio:s3": "minio"}
 _ENV_NAME = re.compile(r"[^A-Za-z0-9_]")
+_CREDENTIAL_HEADERS = {"authorization", "x-amz-security-token"}
 
 
 class EventError(Exception):
@@ -87,7 +88,19 @@ def _http(event: dict[str, Any]) -> Invocation:
     # a NUL byte (`%00`) cannot be in an environment variable: every process start would fail
     variables = {f"CONT_VAR_{_ENV_NAME.sub('_', str(k))}": str(v).replace("\x00", "") for k, v in query.items()
                  if v is not None}
-    return Invocation("http", event, body=data, variables=variables)
+    return Invocation("http", _without_credentials(event), body=data, variables=variables)
+
+
+def _without_credentials(event: dict[str, Any]) -> dict[str, Any]:
+    """The request without the caller's signature and session token (a SigV4-signed call to an API with
+    auth iam carries both), so the container's EVENT never holds them."""
+    cleaned = dict(event)
+    for key in ("headers", "multiValueHeaders"):
+        headers = event.get(key)
+        if isinstance(headers, dict):
+            cleaned[key] = {name: value for name, value in headers.items()
+                            if str(name).lower() not in _CREDENTIAL_HEADERS}
+    return cleaned
 
 
 def _direct(event: dict[str, Any]) -> tuple[bytes | None, list[str] | None]:
