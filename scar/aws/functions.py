@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from scar.aws.apigateway import ApiGateway, invoke_url
 from scar.aws.identity import caller_identity
 from scar.aws.kinds.rest_api import scar_api
@@ -38,7 +40,10 @@ def list_functions(lam: Lambda, tagging_client: Any, sts_client: Any,
     owner, functions = _list_functions(lam, tagging_client, sts_client)
     if gateway is None or not any(info.tags.get(TAG_API) for info in functions):
         return owner, functions
-    urls = api_urls(gateway(), lam.client.meta.region_name, [f.name for f in functions if f.tags.get(TAG_API)])
+    try:
+        urls = api_urls(gateway(), lam.client.meta.region_name, [f.name for f in functions if f.tags.get(TAG_API)])
+    except ClientError:  # no right to read API Gateway: the column stays "-", the listing still works
+        urls = {}
     return owner, [replace(info, api_url=urls.get(info.name, info.api_url)) for info in functions]
 
 

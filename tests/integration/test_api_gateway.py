@@ -184,3 +184,35 @@ def _policy_or_empty(aws: Any) -> list[dict[str, Any]]:
         return statements(aws)
     except aws("lambda").exceptions.ResourceNotFoundException:
         return []
+
+
+def test_ls_without_the_right_to_read_api_gateway_still_lists(scar, aws, fdl, monkeypatch):
+    """API Gateway answers AccessDenied (a local server standing in for an account without apigateway:GET):
+    the URL column shows "-", the listing works."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Denied(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            data = b'{"message": "User is not authorized to perform: apigateway:GET"}'
+            self.send_response(403)
+            self.send_header("x-amzn-ErrorType", "AccessDeniedException")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    assert scar("init", "-f", fdl).code == 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Denied)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_API_GATEWAY", f"http://127.0.0.1:{server.server_address[1]}")
+        listed = scar("ls", "-j")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert listed.code == 0, listed.stderr
+    assert json.loads(listed.stdout)["Functions"][0]["Api_gateway"] == "-"
