@@ -216,3 +216,11 @@ def test_ls_without_the_right_to_read_api_gateway_still_lists(scar, aws, fdl, mo
         server.server_close()
     assert listed.code == 0, listed.stderr
     assert json.loads(listed.stdout)["Functions"][0]["Api_gateway"] == "-"
+
+
+def test_the_originals_per_service_region_key_is_accepted(scar, aws, tmp_path):
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho hi\n")
+    path = write_fdl(tmp_path, FDL.replace("{name: web-api}", "{name: web-api, region: us-east-1}"))
+    result = scar("init", "-f", path)
+    assert result.code == 0, result.stderr
+    assert the_api(aws)["name"] == "web-api"
