@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = _global_options(suppress=True)
 
     def command(name: str, handler: str, help_text: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[*parents, common])
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[*parents, common],
+                                  epilog=_epilog(name), formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -182,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "check an FDL file (with scar.cfg and any flags) and list every problem",
                        _function_options())
     validate.add_argument("-f", "--conf-file", required=True, metavar="FDL", help="FDL YAML file")
+    validate.add_argument("--graph", nargs="?", const="text", choices=("text", "mermaid"),
+                          help="show which function's output triggers which function (text, or mermaid for docs)")
 
     put = command("put", "scar.cli.commands.put", "upload a file or a folder tree to S3", _transfer_options())
     put.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]",
@@ -191,6 +194,46 @@ def build_parser() -> argparse.ArgumentParser:
     get = command("get", "scar.cli.commands.get", "download a bucket folder (or one object)", _transfer_options())
     get.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]", help="what to download")
     get.add_argument("-p", "--path", default=".", metavar="DIR", help="local folder to write to (default: .)")
+
+    completion = command("completion", "scar.cli.commands.completion", "print a shell completion script")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
     return parser
+
+
+#: Two or three examples at the end of each command's --help.
+EXAMPLES = {
+    "init": ("scar init -f hello.yaml                      deploy the functions of an FDL",
+             "scar init -f hello.yaml --dry-run            show the plan, change nothing",
+             "scar init -n cowsay -i grycap/cowsay         one function from flags only"),
+    "run": ("scar run -n scar-cowsay                       invoke it and show its output",
+            "scar run -n scar-hello -- sh -c 'echo hi'     run another command in its container",
+            "scar run --local -f hello.yaml -if busybox.tar --input in.txt   on this machine"),
+    "invoke": ("scar invoke -n scar-http                      GET the function's endpoint",
+               "scar invoke -n scar-http -db photo.jpg -o out.jpg   POST a file, save the answer",
+               "scar invoke -n scar-http -jd '{\"a\": 1}'        POST JSON"),
+    "ls": ("scar ls                                       your functions (and OSCAR services)",
+           "scar ls -b scar-hello/output                  the files in a bucket folder",
+           "scar -j ls                                    as one JSON document"),
+    "log": ("scar log -n scar-hello                        the function's logs",
+            "scar log -n scar-hello --since 10m --follow   the last ten minutes, then new lines",
+            "scar log -n scar-batch -ri JOB_ID             one invocation or AWS Batch job"),
+    "rm": ("scar rm -f hello.yaml                         remove the functions of an FDL",
+           "scar rm -n scar-hello --dry-run               show what would be removed",
+           "scar rm -a -y                                 remove all your scar functions"),
+    "validate": ("scar validate -f hello.yaml                   check an FDL, list every problem",
+                 "scar validate -f workflow.yaml --graph        which output triggers which function",
+                 "scar validate -f workflow.yaml --graph mermaid   the same, for the docs"),
+    "put": ("scar put -b scar-hello/input -p input/        upload a folder tree",
+            "scar put -b scar-hello/input -p photo.jpg     upload one file (triggers the function)"),
+    "get": ("scar get -b scar-hello/output -p results/     download a folder",
+            "scar get -b scar-hello/output/a.txt.out       download one object here"),
+    "completion": ("source <(scar completion bash)               bash, this shell",
+                   "scar completion zsh > \"${fpath[1]}/_scar\"    zsh",
+                   "scar completion fish > ~/.config/fish/completions/scar.fish"),
+}
+
+
+def _epilog(name: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
 
 
