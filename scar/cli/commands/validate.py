@@ -31,5 +31,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
               ", ".join(f["Input"]) or "-", ", ".join(f["Output"]) or "-") for f in functions)))
     if services:
         parts.append(table(("NAME", "IMAGE", "ENDPOINT", "MEMORY", "CPU"), (list(s.values()) for s in services)))
+    graph = getattr(args, "graph", None)
+    if graph:
+        from scar.cli import graph as workflow_graph
+
+        flow = workflow_graph.workflow(settings.functions, settings.oscar_services)
+        document["Graph"] = workflow_graph.as_data(flow)
+        if graph == "mermaid":
+            parts = [workflow_graph.as_mermaid(flow)]  # only the diagram: ready to paste into a page
+        else:
+            parts.append(workflow_graph.as_text(flow))
     ctx.output.result(document, "\n\n".join(parts))
     return 0
