@@ -277,7 +277,7 @@ class _Loader:
         builder = SpecBuilder(tree, label, where)
         spec = builder.build(FunctionSpec, tree.data, ())
         iam = tree.data.get("iam")
-        if self.deploying and (iam.get("role") if isinstance(iam, Mapping) else None) in (None, ""):
+        if self.deploying and (iam is None or isinstance(iam, Mapping)) and (iam or {}).get("role") in (None, ""):
             builder.report(("iam", "role"), "is required to deploy: set aws.iam.role in scar.cfg or iam.role "
                            "in the FDL, or pass -r ARN (see docs/configuration.md for the role's policy)")
         self.functions.append(spec)

@@ -162,8 +162,8 @@ class SpecBuilder:
 
     def _cross_report(self, path: KeyPath, rule: str, value: Any) -> None:
         """A cross-check's problem, unless the value at `path` was already reported as invalid (then the
-        cross-check saw the field's default, not the user's value)."""
-        if path not in self._reported:
+        cross-check saw the field's default, not the user's value), nor under a section reported as invalid."""
+        if not any(path[:end] in self._reported for end in range(1, len(path) + 1)):
             self.report(path, rule, value)
 
     def _unknown_key(self, path: KeyPath, key: str, known: list[str]) -> None:
@@ -214,7 +214,14 @@ class SpecBuilder:
     def _resolve_path(self, value: str, path: KeyPath, kind: str) -> Path | None:
         origin = self.tree.origin(path)
         folder = origin.folder if origin and origin.folder else Path.cwd()
-        resolved = (folder / Path(value).expanduser()).resolve()
+        if "\0" in value:
+            self.report(path, "must not contain a NUL character", value)
+            return None
+        try:
+            resolved = (folder / Path(value).expanduser()).resolve()
+        except RuntimeError:  # ~user of a user who does not exist
+            self.report(path, "names the home folder of an unknown user", value)
+            return None
         if kind == "file" and not resolved.is_file():
             self.report(path, f"is not a file (looked for {resolved})", value)
             return None

@@ -39,6 +39,7 @@ FUNCTION_NAME = r"[A-Za-z0-9_-]{1,64}"
 ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
 LAYER_ARN = r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+"
 BUCKET_NAME = r"(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]"
+IMAGE_REFERENCE = r"[^\s]{1,4096}"
 STORAGE_REFERENCE = r"(s3|minio)(\.[A-Za-z0-9_-]+)?|onedata\.[A-Za-z0-9_-]+"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
@@ -112,7 +113,7 @@ class StorageIOSpec:
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    image: str | None = spec_field()
+    image: str | None = spec_field(checks=(matches(IMAGE_REFERENCE, "a container image reference (no spaces)"),))
     image_file: Path | None = spec_field(path="file")
     environment: EnvironmentSpec = spec_field(factory=EnvironmentSpec)
     timeout_threshold: int = spec_field(10, checks=(int_range(0, 899, "seconds"),))
@@ -399,7 +400,7 @@ class OscarServiceSpec:
     name: str = spec_field(required=True, checks=(
         matches(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label (lowercase letters, digits, hyphens)"),))
     image: str = spec_field(required=True, checks=(
-        matches(r"[^\s]{1,4096}", "a container image reference (no spaces)"),))
+        matches(IMAGE_REFERENCE, "a container image reference (no spaces)"),))
     script: Path | None = spec_field(required=True, path="file")
     memory: str = spec_field("256Mi", checks=(matches(OSCAR_MEMORY, "a memory size in Mi or Gi, like 256Mi or 1Gi"),))
     cpu: str = spec_field("0.2", checks=(matches(K8S_CPU, "a CPU quantity like 0.5 or 500m"), _positive_cpu))
