@@ -195,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("-b", "--bucket", required=True, metavar="BUCKET[/FOLDER]", help="what to download")
     get.add_argument("-p", "--path", default=".", metavar="DIR", help="local folder to write to (default: .)")
 
+    doctor = command("doctor", "scar.cli.commands.doctor",
+                     "check credentials, region, role, permissions, buckets and the local sandbox")
+    doctor.add_argument("-f", "--conf-file", metavar="FDL", help="also check what this FDL's functions need")
+
     completion = command("completion", "scar.cli.commands.completion", "print a shell completion script")
     completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
     return parser
@@ -227,6 +231,9 @@ EXAMPLES = {
             "scar put -b scar-hello/input -p photo.jpg     upload one file (triggers the function)"),
     "get": ("scar get -b scar-hello/output -p results/     download a folder",
             "scar get -b scar-hello/output/a.txt.out       download one object here"),
+    "doctor": ("scar doctor                                   credentials, region, role, sandbox",
+               "scar doctor -f hello.yaml                     also what the FDL's functions need",
+               "scar -j doctor                                as one JSON document"),
     "completion": ("source <(scar completion bash)               bash, this shell",
                    "scar completion zsh > \"${fpath[1]}/_scar\"    zsh",
                    "scar completion fish > ~/.config/fish/completions/scar.fish"),

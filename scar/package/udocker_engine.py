@@ -45,6 +45,12 @@ def obtain_engine(source: EngineSource, cache_dir: Path, notice: Notice) -> Path
         return None
 
 
+def cached_engine(url: str, sha256: str | None, cache_dir: Path) -> Path | None:
+    """The tarball for `url` if the cache already holds a copy that verifies (nothing is downloaded)."""
+    expected = sha256 or _read_pointer(cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.url")
+    return cache_dir / expected if expected and _verifies(cache_dir / expected, expected) else None
+
+
 def _local(file: Path, sha256: str | None) -> Path:
     try:
         digest = _sha256(file)
