@@ -107,3 +107,20 @@ def test_no_sandbox_is_a_warning_with_the_fix():
     check = doctor.check_sandbox([])
     assert check.status == "warn" and "bubblewrap" in check.fix
     assert check.line().startswith("! local sandbox: ")
+
+
+def test_cached_engine_is_found_only_when_it_verifies(tmp_path):
+    import hashlib
+
+    from scar.package.udocker_engine import cached_engine
+
+    url = "https://example.org/englib.tar.gz"
+    digest = hashlib.sha256(b"engine").hexdigest()
+    assert cached_engine(url, digest, tmp_path) is None
+    (tmp_path / digest).write_bytes(b"engine")
+    assert cached_engine(url, digest, tmp_path) == tmp_path / digest
+    assert cached_engine(url, None, tmp_path) is None  # unpinned: only through the pointer of a download
+    (tmp_path / f"{hashlib.sha256(url.encode()).hexdigest()}.url").write_text(digest)
+    assert cached_engine(url, None, tmp_path) == tmp_path / digest
+    (tmp_path / digest).write_bytes(b"tampered")
+    assert cached_engine(url, digest, tmp_path) is None
