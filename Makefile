@@ -60,7 +60,11 @@ lint: $(STAMP) lint-docker
 lint-docker: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 
-test: lint install
+# The documentation site (MkDocs + Material): warnings are errors, internal links and anchors are checked.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint docs install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: lint $(STAMP)
