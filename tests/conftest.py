@@ -12,6 +12,7 @@ import pytest
 
 from devtools.emulators import MotoServer
 from scar.cli.main import main
+from tests.secret_sweep import check_output, pytest_runtest_logreport, pytest_sessionfinish  # noqa: F401 - hooks
 
 REGION = "us-east-1"
 
@@ -48,6 +49,7 @@ def scar(capsys: pytest.CaptureFixture[str]):
         capsys.readouterr()
         code = main([str(a) for a in argv])
         out, err = capsys.readouterr()
+        check_output(f"scar {' '.join(map(str, argv))}", out, err)
         return Result(code, out, err)
 
     return run

@@ -122,7 +122,7 @@ def enabled() -> Iterator[None]:
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     level = root.level
-    root.addHandler(handler)
+    root.handlers.insert(0, handler)  # first: its filter redacts each record in place before other handlers see it
     root.setLevel(logging.DEBUG)
     try:
         yield
