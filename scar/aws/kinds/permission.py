@@ -40,35 +40,36 @@ def _as_wanted(statement: dict[str, Any]) -> dict[str, Any]:
             "SourceArn": source_arn, "SourceAccount": account}
 
 
-@register("aws")
-class Permission(Kind):
-    """Named by its bucket, with the function as parent."""
-
-    kind = KIND
+class PolicyStatement(Kind):
+    """A statement of a function's resource policy (the function is the resource's parent) that lets one
+    service invoke it. Subclasses give its statement id, the AddPermission arguments that limit it, and how a
+    statement read back looks in the wanted shape; an update replaces the statement."""
 
     def __init__(self, provider: AwsProvider) -> None:
         self.provider = provider
 
-    def label(self, rid: ResourceId, action: Action) -> str:
-        return f"permission for s3://{rid.name} to invoke {rid.parent}"
+    def statement_id(self, rid: ResourceId) -> str:
+        raise NotImplementedError
 
-    def describe(self, desired: dict[str, Any]) -> str:
-        return f"SourceArn {desired['SourceArn']}, SourceAccount {desired['SourceAccount']}"
+    def arguments(self, desired: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def as_wanted(self, statement: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
 
     def calls(self, action: Action, rid: ResourceId) -> tuple[Call, ...]:
-        params = {"FunctionName": rid.parent, "StatementId": statement_id(rid.name)}
+        params = {"FunctionName": rid.parent, "StatementId": self.statement_id(rid)}
         add, remove = Call("lambda", "AddPermission", params), Call("lambda", "RemovePermission", params)
         return {Action.CREATE: (add,), Action.UPDATE: (remove, add), Action.DELETE: (remove,)}.get(action, ())
 
     def read(self, rid: ResourceId) -> dict[str, Any] | None:
-        statement = self.provider.policy_statements(rid.parent).get(statement_id(rid.name))
-        return None if statement is None else _as_wanted(statement)
+        statement = self.provider.policy_statements(rid.parent).get(self.statement_id(rid))
+        return None if statement is None else self.as_wanted(statement)
 
     def create(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
         self.provider.lam.client.add_permission(
-            FunctionName=step.resource.parent, StatementId=statement_id(step.resource.name),
-            Action="lambda:InvokeFunction", Principal=desired["Principal"], SourceArn=desired["SourceArn"],
-            SourceAccount=desired["SourceAccount"])
+            FunctionName=step.resource.parent, StatementId=self.statement_id(step.resource),
+            Action="lambda:InvokeFunction", **self.arguments(desired))
         outputs["created"] = True
 
     def update(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
@@ -78,8 +79,31 @@ class Permission(Kind):
     def delete(self, step: Step, outputs: dict[str, Any]) -> None:
         try:
             self.provider.lam.client.remove_permission(FunctionName=step.resource.parent,
-                                                       StatementId=statement_id(step.resource.name))
+                                                       StatementId=self.statement_id(step.resource))
         except ClientError as err:
             if error_code(err) != "ResourceNotFoundException":
                 raise
         outputs["deleted"] = True
+
+
+@register("aws")
+class Permission(PolicyStatement):
+    """S3's permission for one input bucket: named by the bucket."""
+
+    kind = KIND
+
+    def label(self, rid: ResourceId, action: Action) -> str:
+        return f"permission for s3://{rid.name} to invoke {rid.parent}"
+
+    def describe(self, desired: dict[str, Any]) -> str:
+        return f"SourceArn {desired['SourceArn']}, SourceAccount {desired['SourceAccount']}"
+
+    def statement_id(self, rid: ResourceId) -> str:
+        return statement_id(rid.name)
+
+    def arguments(self, desired: dict[str, Any]) -> dict[str, Any]:
+        return {"Principal": desired["Principal"], "SourceArn": desired["SourceArn"],
+                "SourceAccount": desired["SourceAccount"]}
+
+    def as_wanted(self, statement: dict[str, Any]) -> dict[str, Any]:
+        return _as_wanted(statement)
