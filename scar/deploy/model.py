@@ -141,6 +141,20 @@ class Plan:
         return [step.describe(verbose) for step in self.steps]
 
 
+def outcome(plan: Plan | None, error: str | None, dry_run: bool, main_kind: str | None = None) -> str:
+    """The result line of one unit of work: failed, up to date, or (would be) created or updated; "created"
+    when a step creates its `main_kind` resource (any resource when None)."""
+    if error or plan is None:
+        return "failed"
+    changes = plan.changes
+    if not changes:
+        return "up to date"
+    creates = any(step.action is Action.CREATE and main_kind in (None, step.resource.kind) for step in changes)
+    if dry_run:
+        return "would be created" if creates else "would be updated"
+    return "created" if creates else "updated"
+
+
 def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any], secret: frozenset[str] = frozenset(),
          known: Mapping[Ref, Any] | None = None) -> tuple[Change, ...]:
     """The fields of `new` whose value differs from `old`'s (a reference still unknown always differs)."""

@@ -14,6 +14,7 @@ from scar.config.specs import OscarClusterSpec, OscarServiceSpec, StorageProvide
 from scar.deploy.executor import DeployFailed, Executor, plain_message, rollback_message
 from scar.deploy.kind import Kinds, Resource
 from scar.deploy.model import Action, Plan, ResourceId, Step
+from scar.deploy.model import outcome as plan_outcome
 from scar.deploy.planner import plan_resources
 from scar.oscar import kinds as _registered  # noqa: F401 - registers the OSCAR kinds
 from scar.oscar.kinds import SERVICE_KIND
@@ -100,16 +101,7 @@ def apply_services(deployments: list[ServiceDeployment], cancel: threading.Event
 
 
 def outcome(deployment: ServiceDeployment, dry_run: bool) -> str:
-    if deployment.error:
-        return "failed"
-    assert deployment.plan is not None
-    changes = deployment.plan.changes
-    if not changes:
-        return "up to date"
-    creates = any(step.action is Action.CREATE for step in changes)
-    if dry_run:
-        return "would be created" if creates else "would be updated"
-    return "created" if creates else "updated"
+    return plan_outcome(deployment.plan, deployment.error, dry_run)
 
 
 @dataclass

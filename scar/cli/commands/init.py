@@ -42,7 +42,7 @@ from scar.cli.role_help import role_help
 from scar.config.defaults import OWN_SUPERVISOR_VERSIONS
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
 from scar.deploy.interrupt import interruptible, run_all
-from scar.deploy.model import Action
+from scar.deploy.model import outcome as plan_outcome
 from scar.errors import BadInputError, ConfigError, OperationFailed
 from scar.package.function_config import function_config, secret_values
 from scar.package.function_zip import FunctionPackage, build_function_zip, check_sizes
@@ -210,7 +210,7 @@ def _report(ctx: Context, regions: list[RegionDeployment], dry_run: bool, oscar:
         shared.extend({**step.describe(verbose), "Region": region.provider.region} for step in common)
         for deployment in region.functions:
             steps = deployment.plan.steps if deployment.plan else []
-            outcome = _outcome(deployment, dry_run)
+            outcome = plan_outcome(deployment.plan, deployment.error, dry_run, "function")
             functions.append({"Name": deployment.spec.name, "Region": region.provider.region, "Result": outcome,
                               "Steps": [step.describe(verbose) for step in steps],
                               **({"Preheat": deployment.preheat} if deployment.preheat else {}),
@@ -246,14 +246,3 @@ def _report(ctx: Context, regions: list[RegionDeployment], dry_run: bool, oscar:
     return 0
 
 
-def _outcome(deployment: FunctionDeployment, dry_run: bool) -> str:
-    if deployment.error:
-        return "failed"
-    assert deployment.plan is not None
-    changes = deployment.plan.changes
-    if not changes:
-        return "up to date"
-    creates = any(step.action is Action.CREATE and step.resource.kind == "function" for step in changes)
-    if dry_run:
-        return "would be created" if creates else "would be updated"
-    return "created" if creates else "updated"
