@@ -35,6 +35,7 @@ class FaultProxy:
         self.failed: str | None = None
         self.delay = 0.0  # seconds each mutating request waits before it is forwarded (to interrupt a run)
         self._fail_at: int | None = None
+        self._seen: dict[str, bool] = {}  # SDK invocation id → failed
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -49,14 +50,21 @@ class FaultProxy:
             self._fail_at = call
             self.mutating = []
             self.failed = None
+            self._seen = {}
 
-    def _decide(self, operation: str) -> bool:
+    def _decide(self, operation: str, invocation: str | None) -> bool:
+        """Whether to fail this request. A call the SDK retries (same `amz-sdk-invocation-id`) counts once, so
+        the numbering does not depend on the machine's load; every attempt of the failed call fails."""
         with self._lock:
+            if invocation is not None and invocation in self._seen:
+                return self._seen[invocation]
             self.mutating.append(operation)
-            if self._fail_at is not None and len(self.mutating) == self._fail_at:
+            fail = self._fail_at is not None and len(self.mutating) == self._fail_at
+            if fail:
                 self.failed = operation
-                return True
-            return False
+            if invocation is not None:
+                self._seen[invocation] = fail
+            return fail
 
     def __enter__(self) -> FaultProxy:
         proxy = self
@@ -72,7 +80,7 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 service, operation, protocol = _describe(self.command, self.path, self.headers, body)
                 if operation is not None:
-                    if proxy._decide(f"{service}.{operation}"):
+                    if proxy._decide(f"{service}.{operation}", self.headers.get("amz-sdk-invocation-id")):
                         self._fail(protocol, f"injected fault at {service}.{operation}")
                         return
                     time.sleep(proxy.delay)
