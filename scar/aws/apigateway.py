@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from scar.aws.errors import error_code
-from scar.config.regions import partition_of
+from scar.config.regions import dns_suffix
 
 NOT_FOUND = "NotFoundException"
 LAUNCH_PATH = "launch"  # the path the original's endpoint URLs end with
@@ -16,8 +16,7 @@ LAUNCH_PATH = "launch"  # the path the original's endpoint URLs end with
 
 def invoke_url(api_id: str, region: str, stage: str) -> str:
     """The public URL of a stage: `https://<id>.execute-api.<region>.amazonaws.com/<stage>/launch`."""
-    suffix = "amazonaws.com.cn" if partition_of(region) == "aws-cn" else "amazonaws.com"
-    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}/{LAUNCH_PATH}"
+    return f"https://{api_id}.execute-api.{region}.{dns_suffix(region)}/{stage}/{LAUNCH_PATH}"
 
 
 class ApiGateway:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scar.aws.kinds.container_image import KIND as CONTAINER_IMAGE
-from scar.aws.kinds.container_image import image_name
+from scar.aws.kinds.container_image import ecr_host, image_name
 from scar.aws.kinds.ecr_repository import KIND as ECR_REPOSITORY
 from scar.aws.provider import AwsProvider
 from scar.aws.tags import TAG_CREATED_BY
@@ -30,7 +30,7 @@ class ImageArtifacts:
 def repository_uri(provider: AwsProvider, artifacts: ImageArtifacts) -> str:
     if artifacts.registry_url:
         return f"{artifacts.registry_url.split('://', 1)[-1].rstrip('/')}/{artifacts.repository}"
-    return f"{provider.account}.dkr.ecr.{provider.region}.amazonaws.com/{artifacts.repository}"
+    return f"{ecr_host(provider)}/{artifacts.repository}"
 
 
 def image_entries(provider: AwsProvider, name: str, artifacts: ImageArtifacts,

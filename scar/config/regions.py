@@ -43,6 +43,14 @@ def known_regions() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=64)
+def dns_suffix(region: str) -> str:
+    """The domain of `region`'s endpoints (`amazonaws.com`, `amazonaws.com.cn`, ...), from its partition."""
+    name = partition_of(region)
+    return next((str(p.get("dnsSuffix", "amazonaws.com")) for p in _partitions() if p.get("partition") == name),
+                "amazonaws.com")
+
+
+@functools.lru_cache(maxsize=64)
 def partition_of(region: str) -> str:
     """The partition of `region` (`aws`, `aws-cn`, `aws-us-gov`, ...), as ARNs spell it: the one listing the
     region, else the one whose region pattern matches it, else `aws`."""

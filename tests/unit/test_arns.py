@@ -33,3 +33,21 @@ def test_arn_shapes():
 def test_launcher_events_carry_the_bucket_arn_of_their_partition():
     record = s3_event("b", "k", 1, "cn-north-1")["Records"][0]
     assert record["s3"]["bucket"]["arn"] == "arn:aws-cn:s3:::b"
+
+
+def test_endpoint_domains_follow_the_partition():
+    from scar.aws.apigateway import invoke_url
+    from scar.config.regions import dns_suffix
+
+    assert dns_suffix("eu-west-1") == "amazonaws.com" and dns_suffix("us-gov-west-1") == "amazonaws.com"
+    assert dns_suffix("cn-north-1") == "amazonaws.com.cn"
+    assert invoke_url("abc", "cn-north-1", "scar") == "https://abc.execute-api.cn-north-1.amazonaws.com.cn/scar/launch"
+
+
+def test_ecr_registries_follow_the_partition():
+    from types import SimpleNamespace
+
+    from scar.aws.kinds.container_image import ecr_host
+
+    provider = SimpleNamespace(account="123456789012", region="cn-northwest-1")  # only what the host needs
+    assert ecr_host(provider) == "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn"

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from scar.aws.errors import error_code
 from scar.aws.provider import AwsProvider
+from scar.config.regions import dns_suffix
 from scar.deploy.kind import Kind, NotUndoable, register
 from scar.deploy.model import Action, Call, ResourceId, Step
 from scar.registry.auth import docker_config_credentials, ecr_credentials
@@ -110,4 +111,9 @@ class ContainerImage(Kind):
 
 
 def ecr_endpoint(provider: AwsProvider) -> str:
-    return f"https://{provider.account}.dkr.ecr.{provider.region}.amazonaws.com"
+    return f"https://{ecr_host(provider)}"
+
+
+def ecr_host(provider: AwsProvider) -> str:
+    """The account's ECR registry in the provider's region, in its partition's domain."""
+    return f"{provider.account}.dkr.ecr.{provider.region}.{dns_suffix(provider.region)}"
