@@ -117,3 +117,15 @@ def test_another_architecture_is_refused_before_anything_is_created(scar, deploy
     assert result.code == 2, result.stderr
     assert f"architectures [{other}]: this machine can only build" in result.stderr
     assert aws("lambda").list_functions()["Functions"] == []
+
+
+def test_a_zip_function_switched_to_an_image_is_refused_with_what_to_do(scar, deploy_env, aws, registry,
+                                                                         base_image, tmp_path):
+    """Lambda cannot change a function's package type in place: init says so, and changes nothing."""
+    assert scar("init", "-n", "img-fn", "-i", "busybox").code == 0
+    before = aws("lambda").get_function(FunctionName="img-fn")["Configuration"]
+    result = scar("init", "-f", _fdl(tmp_path, base_image, registry))
+    assert result.code == 1
+    assert "deployed as a zip package" in result.stderr and "scar rm -n img-fn" in result.stderr
+    after = aws("lambda").get_function(FunctionName="img-fn")["Configuration"]
+    assert (after["PackageType"], after["CodeSha256"]) == (before["PackageType"], before["CodeSha256"])

@@ -42,7 +42,7 @@ def function_state(remote: dict[str, Any]) -> dict[str, Any]:
     return {"Configuration": current_configuration(configuration), "Tags": dict(remote.get("Tags") or {}),
             "CodeSha256": configuration.get("CodeSha256"), "ImageUri": (remote.get("Code") or {}).get("ImageUri"),
             "Architectures": list(configuration.get("Architectures") or ["x86_64"]),
-            "FunctionArn": configuration["FunctionArn"]}
+            "PackageType": configuration.get("PackageType", "Zip"), "FunctionArn": configuration["FunctionArn"]}
 
 
 class _FunctionPart(Kind):
@@ -82,6 +82,11 @@ class Function(_FunctionPart):
             detail = f"{lam['Runtime'] or 'image'}, {lam['MemorySize']} MB, {lam['Timeout']} s, " \
                      f"{wanted['Size'] / 2**20:.1f} MiB"
             return [self.step(rid, Action.CREATE, wanted, None, detail=detail)]
+        wanted_type = wanted.get("PackageType", "Zip")
+        if current["PackageType"] != wanted_type:
+            raise ScarError(f"{rid.name}: the function is deployed as a {current['PackageType'].lower()} package and "
+                            f"the definition wants a {wanted_type.lower()} one; Lambda cannot change that in place: "
+                            f"run `scar rm -n {rid.name}`, then `scar init` again")
         arn = {"FunctionArn": current["FunctionArn"]}
         changes = diff(current["Configuration"], wanted["Configuration"], known=known)
         if not changes:
