@@ -34,6 +34,7 @@ MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_INDEX)
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_INDEX})
 CHUNK = 1 << 20
 DOWNLOAD_ATTEMPTS = 3
+MAX_RESUMES = 3  # how often one chunked upload resumes after a failed chunk
 Progress = Callable[[int], None]
 
 
@@ -222,21 +223,40 @@ class RegistryClient:
 
     def _patch_chunks(self, repository: str, location: str, size: int, body: Callable[[], IO[bytes]], what: str,
                       progress: Progress | None) -> str:
+        """Send the blob chunk by chunk. A chunk that fails is not the end: the registry is asked how much of
+        the upload it holds (GET on the session), and sending resumes from there, up to MAX_RESUMES times."""
+        resumes = 0
         with body() as stream:
             start = 0
             while start < size:
+                stream.seek(start)
                 chunk = stream.read(self.chunk_size)
                 if not chunk:
                     raise RegistryError(f"{what}: the blob ended after {start} of {size} bytes")
                 end = start + len(chunk) - 1
-                answer = self._request("PATCH", repository, location, (202,), what, body=lambda c=chunk: c,
-                                       headers={"Content-Type": "application/octet-stream",
-                                                "Content-Range": f"{start}-{end}", "Content-Length": str(len(chunk))})
+                try:
+                    answer = self._request("PATCH", repository, location, (202,), what, body=lambda c=chunk: c,
+                                           headers={"Content-Type": "application/octet-stream",
+                                                    "Content-Range": f"{start}-{end}",
+                                                    "Content-Length": str(len(chunk))})
+                except RegistryError:
+                    if resumes == MAX_RESUMES:
+                        raise
+                    resumes += 1
+                    start, location = self._upload_offset(repository, location, what)
+                    continue
                 location = self._location(answer, what)
                 start = end + 1
                 if progress:
                     progress(len(chunk))
         return location
+
+    def _upload_offset(self, repository: str, location: str, what: str) -> tuple[int, str]:
+        """Where an interrupted upload session stands: the next byte to send, and the session's location."""
+        answer = self._request("GET", repository, location, (204,), f"{what} (resuming)")
+        held = answer.headers.get("Range", "")  # "0-<last byte held>"
+        last = held.partition("-")[2]
+        return (int(last) + 1 if last.isdigit() else 0), self._location(answer, what)
 
     # -- requests ---------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ ECR's): images built offline from busybox-static pushed, pulled back and checked
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import tarfile
 import pytest
 
 from devtools import registry as local
+from devtools.fault_proxy import FaultProxy
 from devtools.images import build_busybox_image, image_config, static_busybox, write_image
 from scar.registry.archive import import_archive
 from scar.registry.auth import Credentials
@@ -190,3 +192,20 @@ def test_run_local_pulls_container_image_from_the_registry(scar, registry, clien
     assert result.code == 0, result.stderr
     assert result.stdout == "hi from the registry\n"
     assert any((tmp_path / "home/.cache/scar/images/layouts").iterdir())
+
+
+def test_an_interrupted_chunked_upload_resumes_where_the_registry_stands(registry, tmp_path):
+    """The fault proxy fails one PATCH of a chunked upload (the 3rd write: POST, PATCH, PATCH): the client asks
+    the registry how much it holds and goes on from there; the blob arrives whole."""
+    blob = os.urandom(100 * 1024)
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    with FaultProxy(registry.url) as proxy:
+        chunked = RegistryClient(proxy.endpoint, Credentials("AWS", TOKEN), chunk_size=16 * 1024)
+        proxy.arm(3)
+        assert chunked.upload_blob("resumed/blob", digest, len(blob), lambda: io.BytesIO(blob)) == "uploaded"
+        assert proxy.failed is not None and proxy.failed.split(".", 1)[1].startswith("PATCH")
+        assert len(proxy.mutating) >= 2 + len(blob) // (16 * 1024)  # the chunks, the failed one sent again
+    direct = RegistryClient(registry.url, Credentials("AWS", TOKEN))
+    target = tmp_path / "blob"
+    direct.download_blob("resumed/blob", digest, len(blob), target)
+    assert target.read_bytes() == blob
