@@ -97,13 +97,15 @@ def test_rm_keeps_the_image_when_delete_image_is_false(scar, deploy_env, aws, re
     assert RegistryClient(registry.url).manifest_digest("kept-fn", digest) == digest
 
 
-def test_alpine_is_refused_clearly(scar, deploy_env, registry, base_image, tmp_path):
+def test_alpine_from_an_original_fdl_is_accepted_and_said_to_be_unneeded(scar, deploy_env, aws, registry,
+                                                                          base_image, tmp_path):
     fdl = _fdl(tmp_path, base_image, registry)
     text = fdl.read_text().replace("container: {", "container: {alpine: true, ")
     fdl.write_text(text)
     result = scar("init", "-f", fdl)
-    assert result.code == 2
-    assert "container.alpine (not needed" in result.stderr
+    assert result.code == 0, result.stderr
+    assert "container.alpine is not needed" in result.stderr
+    assert aws("lambda").get_function(FunctionName="img-fn")["Configuration"]["PackageType"] == "Image"
 
 
 def test_another_architecture_is_refused_before_anything_is_created(scar, deploy_env, aws, registry, base_image,

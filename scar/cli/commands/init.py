@@ -67,6 +67,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise BadInputError("nothing to deploy: give -f FDL, or -n NAME and -i IMAGE")
     for spec in settings.functions:
         _refuse_unsupported(spec)
+        if spec.lambda_.runtime == "image" and spec.lambda_.container.alpine:
+            ctx.output.notice(f"{spec.name}: container.alpine is not needed: the supervisor in the image brings its "
+                              "own Python and C library, so Alpine images work as they are")
     layer_package = _layer_package(settings.functions, ctx) if settings.functions else None
     oscar = _oscar_init(ctx, settings)
     regions: list[RegionDeployment] = []
@@ -105,19 +108,11 @@ def _oscar_init(ctx: Context, settings: Settings) -> OscarInit | None:
 def _refuse_unsupported(spec: FunctionSpec) -> None:
     """Say clearly what this version cannot deploy yet, before anything is created."""
     lam = spec.lambda_
-    unsupported = [
-        (lam.runtime == "image" and lam.container.alpine,
-         "container.alpine (not needed: the supervisor in an image brings its own Python and C library, so Alpine "
-         "images work as they are; remove it)"),
-    ]
     version = lam.supervisor.version
-    unsupported.append((version not in OWN_SUPERVISOR_VERSIONS,
-                        f"lambda.supervisor.version {version!r} (this scar ships its own supervisor, version "
-                        f"{__version__}: use builtin)"))
-    named = [what for refused, what in unsupported if refused]
-    if named:
-        raise BadInputError(f"{spec.name}: this version of scar cannot deploy {', '.join(named)} yet; "
-                            "remove it from the definition to deploy the rest")
+    if version not in OWN_SUPERVISOR_VERSIONS:
+        raise BadInputError(f"{spec.name}: this version of scar cannot deploy lambda.supervisor.version {version!r} "
+                            f"(this scar ships its own supervisor, version {__version__}: use builtin); remove it "
+                            "from the definition to deploy the rest")
 
 
 def _layer_package(specs: tuple[FunctionSpec, ...], ctx: Context) -> LayerPackage:
