@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from scar.aws.apigateway import ApiGateway
 from scar.aws.arns import arn
 from scar.aws.errors import error_code
-from scar.aws.identity import Identity
+from scar.aws.identity import Identity, caller_identity
 from scar.aws.lambda_ import Lambda
 from scar.aws.logs import Logs
 from scar.aws.s3 import S3
@@ -24,15 +24,30 @@ Value = TypeVar("Value")
 
 
 class AwsProvider:
-    def __init__(self, session: AwsSession, identity: Identity) -> None:
+    def __init__(self, session: AwsSession, identity: Identity | None = None) -> None:
+        """`identity`: the caller, when already known (otherwise asked of STS on first use)."""
         self.session = session
-        self.identity = identity
         self.region = session.region
-        self.account = identity.account
         self.partition = partition_of(self.region)
-        self.scope = f"aws:{self.region}:{self.account}"
+        self._identity = identity
+        self._identity_lock = threading.Lock()
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> Identity:
+        with self._identity_lock:
+            if self._identity is None:
+                self._identity = caller_identity(self.session.client("sts"))
+            return self._identity
+
+    @property
+    def account(self) -> str:
+        return self.identity.account
+
+    @property
+    def scope(self) -> str:
+        return f"aws:{self.region}:{self.account}"
 
     # -- clients ----------------------------------------------------------------------------------
 

@@ -76,8 +76,10 @@ class Kind:
     def calls(self, action: Action, rid: ResourceId) -> tuple[Call, ...]:
         return ()
 
-    def owned(self) -> list[ResourceId]:
-        """Every resource of this kind that scar owns in this scope (for `ls` and the sweeper)."""
+    def owned(self) -> list[tuple[ResourceId, Any]]:
+        """Every resource of this kind that scar owns in this scope, each with what a listing shows of it
+        (`ls` and `rm -a` list functions this way). Kinds whose resources belong to a function, and are found
+        from it, list nothing here."""
         return []
 
     # -- derived behaviour ---------------------------------------------------------------------------

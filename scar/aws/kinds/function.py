@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scar.aws.apigateway import ApiGateway
+from scar.aws.functions import FunctionInfo, list_functions
 from scar.aws.provider import AwsProvider
 from scar.aws.tags import TAG_CREATED_BY
 from scar.deploy.kind import Kind, NotUndoable, Resource, register
@@ -35,6 +37,12 @@ def current_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
         "FileSystemConfigs": [{"Arn": fs["Arn"], "LocalMountPath": fs["LocalMountPath"]}
                               for fs in configuration.get("FileSystemConfigs") or ()],
     }
+
+
+def scope_of(arn: str) -> str:
+    """The scope of a resource from its ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`)."""
+    parts = arn.split(":")
+    return f"aws:{parts[3]}:{parts[4]}"
 
 
 def function_state(remote: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +100,13 @@ class Function(_FunctionPart):
         if not changes:
             return [self.step(rid, Action.UNCHANGED, wanted, current, detail="up to date", known=arn)]
         return [self.step(rid, Action.UPDATE, wanted, current, changes=changes, known=arn)]
+
+    def owned(self) -> list[tuple[ResourceId, FunctionInfo]]:
+        """The caller's scar functions in this region (found by their tags), with what `ls` shows of each."""
+        session = self.provider.session
+        _, functions = list_functions(self.provider.lam, session.client("resourcegroupstaggingapi"),
+                                      session.client("sts"), lambda: ApiGateway(session.client("apigateway")))
+        return [(ResourceId(KIND, info.name, scope_of(info.arn)), info) for info in functions]
 
     def create(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
         configuration = dict(desired["Configuration"])

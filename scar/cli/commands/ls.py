@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from scar.aws.apigateway import ApiGateway
-from scar.aws.functions import DESCRIBE_CONCURRENCY, list_functions
-from scar.aws.lambda_ import Lambda
+from scar.aws import kinds as _registered  # noqa: F401 - registers the AWS kinds
+from scar.aws.functions import DESCRIBE_CONCURRENCY
+from scar.aws.kinds.function import KIND as FUNCTION
+from scar.aws.provider import AwsProvider
 from scar.aws.s3 import S3, parse_location
 from scar.aws.tags import TAG_EXECUTION_MODE
 from scar.cli.output import human_size, table
+from scar.deploy.kind import Kinds
 from scar.errors import OperationFailed
 
 if TYPE_CHECKING:
@@ -23,8 +25,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _functions(ctx: Context) -> int:
     session = ctx.aws(concurrency=DESCRIBE_CONCURRENCY)
-    owner, functions = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"),
-                                      session.client("sts"), lambda: ApiGateway(session.client("apigateway")))
+    provider = AwsProvider(session)
+    functions = [info for _, info in Kinds("aws", provider)[FUNCTION].owned()]
     document = {"Functions": [
         {"Name": f.name, "Memory": f.memory, "Timeout": f.timeout, "Image_id": f.image, "Api_gateway": f.api_url,
          "Sup_version": f.supervisor, "Arn": f.arn, **_batch_columns(f.name, f.tags)}
@@ -43,7 +45,7 @@ def _functions(ctx: Context) -> int:
         text = table(("NAME", "MEMORY", "TIME", "IMAGE_ID", "API_URL", "SUPERVISOR_VERSION"),
                      ((f.name, f.memory, f.timeout, f.image, f.api_url, f.supervisor) for f in functions))
     else:
-        ctx.output.notice(f"no scar functions of {owner} in {session.region}")
+        ctx.output.notice(f"no scar functions of {provider.identity.owner} in {session.region}")
     unreachable = _add_oscar_services(ctx, document)
     if document.get("Services"):
         services = table(("CLUSTER", "NAME", "IMAGE", "MEMORY", "CPU"),

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 from scar.aws import kinds as _registered  # noqa: F401 - registers the AWS kinds
 from scar.aws.errors import message_of
-from scar.aws.functions import list_functions
 from scar.aws.identity import caller_identity
-from scar.aws.lambda_ import Lambda
+from scar.aws.kinds.function import KIND as FUNCTION
 from scar.aws.provider import AwsProvider
 from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, remove_unused_layer_versions
 from scar.cli.confirm import confirm
@@ -73,10 +72,8 @@ def _remove_services(ctx: Context, services: tuple[OscarServiceSpec, ...], dry_r
 
 def _all_functions(ctx: Context) -> list[Target]:
     settings = ctx.settings()
-    session = ctx.aws()
-    _, found = list_functions(Lambda(session.client("lambda")), session.client("resourcegroupstaggingapi"),
-                              session.client("sts"))
-    return [Target(f.name, settings.region, settings.profile) for f in found]
+    found = Kinds("aws", AwsProvider(ctx.aws()))[FUNCTION].owned()
+    return [Target(rid.name, settings.region, settings.profile) for rid, _ in found]
 
 
 def _remove_group(provider: AwsProvider, kinds: Kinds, members: list[Target], providers: StorageProvidersSpec,
