@@ -15,8 +15,8 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LIFECYCLE_ARGS ?=
 
-.PHONY: install system-deps demo test test-fast e2e unit integration lint lint-docker docs bench bench-lifecycle bench-fanout \
-        bench-local clean
+.PHONY: install system-deps demo test test-fast e2e unit integration lint lint-docker docs bench bench-transfer \
+        bench-lifecycle bench-fanout bench-local clean
 
 $(STAMP): requirements.txt requirements-test.txt setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -79,8 +79,12 @@ unit: $(STAMP)
 integration: install
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
-# Benchmarks (on demand, not tests): each prints its ratios against a baseline run in the same process.
-bench: $(STAMP) $(BENCH_VENV)/.installed
+# Benchmarks (on demand, not tests): `make bench` runs them all and prints one table (and bench/results.json);
+# each bench-* target runs one, with its own report.
+bench: install $(BENCH_VENV)/.installed
+	AWS_CLI=$(BENCH_VENV)/bin/aws MICROBURST=$(MICROBURST_VENV)/bin/microburst $(BIN)/python bench/all.py $(BENCH_ARGS)
+
+bench-transfer: $(STAMP) $(BENCH_VENV)/.installed
 	AWS_CLI=$(BENCH_VENV)/bin/aws $(BIN)/python bench/transfer.py $(BENCH_ARGS)
 
 bench-lifecycle: $(STAMP) $(MICROBURST_VENV)/.installed

@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
 
+from bench.results import Measure, record  # noqa: E402
 from devtools import registry as local  # noqa: E402
 from devtools.images import build_busybox_image, static_busybox  # noqa: E402
 from scar.package.function_image import FunctionFiles, build_function_image  # noqa: E402
@@ -89,6 +90,11 @@ def main() -> int:
           f"<= {REDEPLOY_TARGET:.0%}, 0 bytes)  {'PASS' if redeploy_ok else 'FAIL'}")
     print(f"pull: scar {size / MIB / scar_seconds:8.1f} MiB/s, plain requests {size / MIB / plain_seconds:8.1f} MiB/s "
           f"({throughput:.0%}; target >= {PULL_TARGET:.0%})  {'PASS' if throughput >= PULL_TARGET else 'FAIL'}")
+    record(Measure("image: unchanged re-deploy", f"{again:.3f} s, {resent / MIB:.1f} MiB sent",
+                   f"first push {first:.3f} s", ratio, f"<= {REDEPLOY_TARGET:.0%}, 0 bytes", redeploy_ok))
+    record(Measure("image: pull throughput", f"{size / MIB / scar_seconds:.0f} MiB/s",
+                   f"plain requests {size / MIB / plain_seconds:.0f} MiB/s", throughput, f">= {PULL_TARGET:.0%}",
+                   throughput >= PULL_TARGET))
     return 0
 
 

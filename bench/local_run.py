@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import Measure, record  # noqa: E402
 from devtools.images import build_busybox_image  # noqa: E402
 from scar.supervisor import response  # noqa: E402
 from scar.supervisor.config import FunctionConfig  # noqa: E402
@@ -32,7 +33,7 @@ from scar.supervisor.storage import Storage  # noqa: E402
 from scar.supervisor.supervisor import Supervisor, configure_logging  # noqa: E402
 
 SCRIPT = "#!/bin/sh\necho done > \"$TMP_OUTPUT_DIR/out.txt\"\n"
-TARGET_MS = 100.0
+TARGET_MS = 50.0  # issue 14
 
 
 def median_ms(action, runs: int) -> float:
@@ -83,6 +84,9 @@ def main() -> None:
         print(f"{'whole `scar run --local` command':<44}{whole:>9.1f}")
         overhead = supervised - alone
         verdict = "PASS" if overhead <= TARGET_MS else "FAIL"
+        record(Measure("local run: overhead per invocation", f"{supervised:.1f} ms",
+                       f"the script alone {alone:.1f} ms", overhead, f"<= {TARGET_MS:.0f} ms added",
+                       overhead <= TARGET_MS))
         print(f"\noverhead per invocation: {overhead:.1f} ms (target <= {TARGET_MS:.0f} ms): {verdict}")
 
 
