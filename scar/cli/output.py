@@ -9,6 +9,7 @@ import threading
 TYPE_CHECKING = False  # typing itself costs start-up time: `scar --help` must stay fast
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from pathlib import Path
     from typing import Any, TextIO
 
 
@@ -121,3 +122,17 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def output_file_flag(flag: str | None) -> Path | None:
+    """The file `-o/--output-file` names, once its folder is known to exist."""
+    from pathlib import Path  # here, not at the top: this module is loaded by `scar --help` too
+
+    from scar.errors import BadInputError
+
+    if not flag:
+        return None
+    path = Path(flag).expanduser()
+    if not path.parent.is_dir():
+        raise BadInputError(f"command line: -o/--output-file: the folder {str(path.parent)!r} does not exist")
+    return path

@@ -22,6 +22,7 @@ from scar.aws.http_endpoint import (
 )
 from scar.aws.invoke import output_for_json
 from scar.aws.lambda_ import Lambda
+from scar.cli.output import output_file_flag
 from scar.cli.targets import selected_functions
 from scar.errors import BadInputError, OperationFailed
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     body, content_type = _body(args)
     query = _query(args.parameters)
     check_limits(body, args.asynchronous)
-    output_file = _output_file(args.output_file)
+    output_file = output_file_flag(args.output_file)
     session = ctx.aws(target.region, target.profile)
     stage = target.spec.api_gateway.stage_name if target.spec else None
 
@@ -96,14 +97,6 @@ def _query(text: str | None) -> dict[str, str]:
     return {str(key): json.dumps(value) if isinstance(value, bool) else str(value)
             for key, value in parameters.items()}
 
-
-def _output_file(flag: str | None) -> Path | None:
-    if not flag:
-        return None
-    path = Path(flag).expanduser()
-    if not path.parent.is_dir():
-        raise BadInputError(f"command line: -o/--output-file: the folder {str(path.parent)!r} does not exist")
-    return path
 
 
 def _launched(ctx: Context, name: str, endpoint: Endpoint, answer: Answer) -> int:

@@ -14,6 +14,7 @@ from scar.aws.invoke import (
     output_for_json,
     read_timeout,
 )
+from scar.cli.output import output_file_flag
 from scar.cli.targets import Target, selected_functions, selected_service
 from scar.errors import BadInputError, OperationFailed, ScarError
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                             "write with -a/--asynchronous or lambda.asynchronous)")
     payload = build_payload(*_script_and_args(ctx, args, spec))
     check_payload_size(payload, asynchronous)
-    output_file = _output_file(args.output_file)
+    output_file = output_file_flag(args.output_file)
     response = _invoker(ctx, target).invoke(target.name, payload, asynchronous, tail_log=ctx.output.verbose)
     if asynchronous:
         _report_launch(ctx, target.name, response)
@@ -86,7 +87,7 @@ def _run_service(args: argparse.Namespace, ctx: Context, service: OscarServiceSp
         payload = path.read_bytes()
     else:
         payload = build_payload(*_script_and_args(ctx, args, None))
-    output_file = _output_file(args.output_file)
+    output_file = output_file_flag(args.output_file)
     output = invoke(ctx, service, payload, args.asynchronous)
     where = {"Name": service.name, "Cluster": service.cluster_id}
     if output is None:
@@ -167,14 +168,6 @@ def _container_args(c_args: list[str], spec: LambdaSpec | None) -> list[str]:
     given = c_args[1:] if c_args[:1] == ["--"] else c_args
     return given or (list(spec.c_args) if spec else [])
 
-
-def _output_file(flag: str | None) -> Path | None:
-    if not flag:
-        return None
-    path = Path(flag).expanduser()
-    if not path.parent.is_dir():
-        raise BadInputError(f"command line: -o/--output-file: the folder {str(path.parent)!r} does not exist")
-    return path
 
 
 def _invoker(ctx: Context, target: Target) -> Lambda:
