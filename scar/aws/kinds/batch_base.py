@@ -3,8 +3,10 @@ never changes a resource it did not create), and the refusal to change in place 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from scar.aws import batch_waiters
 from scar.aws.provider import AwsProvider
 from scar.aws.tags import TAG_CREATED_BY, TAG_DEFINITION
 from scar.deploy.kind import Kind, Resource
@@ -26,6 +28,18 @@ class BatchKind(Kind):
 
     def label(self, rid: ResourceId, action: Action) -> str:
         return f"{self.kind} {rid.name}"
+
+    def disable_then_delete(self, name: str, state: str | None, disable: Callable[[], Any],
+                            remove: Callable[[], Any], waiters: str, outputs: dict[str, Any]) -> None:
+        """Batch deletes only what is disabled: disable it (and wait), delete it, wait until it is gone.
+        `waiters` names the pair of waiters (`<waiters>Disabled`, `<waiters>Deleted`)."""
+        batch = self.provider.batch
+        if state != "DISABLED":
+            disable()
+            batch_waiters.wait(batch, f"{waiters}Disabled", name)
+        remove()
+        outputs["deleted"] = True
+        batch_waiters.wait(batch, f"{waiters}Deleted", name)
 
     def owned_state(self, rid: ResourceId, tags: dict[str, str], **extra: Any) -> dict[str, Any]:
         if tags.get(TAG_CREATED_BY) != "scar":

@@ -72,9 +72,7 @@ class ComputeEnvironment(BatchKind):
             return
         if queues_using(self.provider, name, found["computeEnvironmentArn"], step.resource.parent):
             return  # another function's queue still sends jobs to it: it stays
-        if found.get("state") != "DISABLED":
-            batch.update_compute_environment(computeEnvironment=name, state="DISABLED")
-            batch_waiters.wait(batch, "ComputeEnvironmentDisabled", name)
-        batch.delete_compute_environment(computeEnvironment=name)
-        outputs["deleted"] = True
-        batch_waiters.wait(batch, "ComputeEnvironmentDeleted", name)
+        self.disable_then_delete(name, found.get("state"),
+                                 lambda: batch.update_compute_environment(computeEnvironment=name, state="DISABLED"),
+                                 lambda: batch.delete_compute_environment(computeEnvironment=name),
+                                 "ComputeEnvironment", outputs)

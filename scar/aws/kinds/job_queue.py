@@ -48,9 +48,6 @@ class JobQueue(BatchKind):
         if found is None:
             outputs["deleted"] = True
             return
-        if found.get("state") != "DISABLED":
-            batch.update_job_queue(jobQueue=name, state="DISABLED")
-            batch_waiters.wait(batch, "JobQueueDisabled", name)
-        batch.delete_job_queue(jobQueue=name)
-        outputs["deleted"] = True
-        batch_waiters.wait(batch, "JobQueueDeleted", name)
+        self.disable_then_delete(name, found.get("state"),
+                                 lambda: batch.update_job_queue(jobQueue=name, state="DISABLED"),
+                                 lambda: batch.delete_job_queue(jobQueue=name), "JobQueue", outputs)
