@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools import registry as local
+from devtools.images import build_busybox_image
 from tests.integration.lifecycle_support import CallCounter, create_role, make_engine, write_scar_cfg
 
 REGION = "us-east-1"
@@ -43,3 +45,16 @@ def write_fdl(folder: Path, text: str, name: str = "fdl.yaml") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text))
     return path
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """A local docker-registry on 127.0.0.1, anonymous (test_registry.py has its own, with basic auth)."""
+    with local.local_registry() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def base_image(tmp_path_factory):
+    """A busybox image (OCI layout, gzip layers, no Python in it) to build function images on."""
+    return build_busybox_image(tmp_path_factory.mktemp("base") / "busybox.tar", fmt="oci", gzip_layers=True)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from devtools import registry as local
-from devtools.images import build_busybox_image, static_busybox
+from devtools.images import static_busybox
 from scar.registry.client import RegistryClient
 from scar.registry.platforms import host_platform
 from scar.registry.store import ImageStore
@@ -23,17 +23,6 @@ pytestmark = pytest.mark.skipif(not local.available() or static_busybox() is Non
                                        "(scripts/install-system-deps.sh)")
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@pytest.fixture(scope="module")
-def registry():
-    with local.local_registry() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def base_image(tmp_path_factory):
-    return build_busybox_image(tmp_path_factory.mktemp("base") / "busybox.tar", fmt="oci", gzip_layers=True)
 
 
 def _fdl(folder, base_image, registry, name="img-fn", delete_image=True):

@@ -18,16 +18,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import write_fdl
+from tests.integration.test_api_gateway import FDL
 
-FDL = """
-functions:
-  aws:
-  - lambda:
-      name: web-fn
-      init_script: script.sh
-      container: {image: busybox}
-    api_gateway: {name: web-api}
-"""
 USER_REQUEST = "/_user_request_/"
 
 

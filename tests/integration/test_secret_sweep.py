@@ -24,7 +24,7 @@ import boto3
 import pytest
 
 from devtools import registry as local
-from devtools.images import build_busybox_image, static_busybox
+from devtools.images import static_busybox
 from devtools.oscar_server import OscarServer
 from scar.aws.session import AwsSession
 from tests import secret_sweep as sweep
@@ -63,17 +63,6 @@ def expanded(data: bytes, depth: int = 0) -> Iterator[bytes]:
 def leaks(where: str, data: bytes | str, secrets: tuple[str, ...] = EVERY) -> list[str]:
     raw = data.encode() if isinstance(data, str) else data
     return [f"{secret!r} in {where}" for chunk in expanded(raw) for secret in secrets if secret.encode() in chunk]
-
-
-@pytest.fixture(scope="module")
-def registry():
-    with local.local_registry() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def base_image(tmp_path_factory):
-    return build_busybox_image(tmp_path_factory.mktemp("base") / "busybox.tar", fmt="oci", gzip_layers=True)
 
 
 @pytest.fixture
