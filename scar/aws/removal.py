@@ -12,10 +12,8 @@ from scar.aws.provider import AwsProvider
 from scar.aws.resources import removal_steps
 from scar.aws.tags import TAG_LAYER
 from scar.config.specs import FunctionSpec
+from scar.deploy.executor import carry_out_removal
 from scar.deploy.kind import Kinds
-from scar.deploy.model import Action, Step
-
-REMOVED, ABSENT, WOULD_REMOVE = "removed", "already absent", "would be removed"
 
 
 @dataclass
@@ -34,7 +32,7 @@ def remove_function(provider: AwsProvider, kinds: Kinds, name: str, spec: Functi
     removal.layer = ((provider.function(name) or {}).get("Tags") or {}).get(TAG_LAYER, layer)
     for step in steps:
         try:
-            removal.outcomes.append((step.label, _carry_out(step, dry_run)))
+            removal.outcomes.append((step.label, carry_out_removal(step, dry_run)))
         except Exception as err:  # noqa: BLE001 - reported; what is left stays for the next rm
             removal.error = f"could not remove {step.label}: {message_of(err)}"
             break
@@ -50,17 +48,7 @@ def remove_unused_layer_versions(provider: AwsProvider, kinds: Kinds, layers: se
         for rid in unused_versions(provider, layer, set(), removed):
             for step in kind.removal(rid, kind.read(rid)):
                 try:
-                    rows.append((step.label, _carry_out(step, dry_run)))
+                    rows.append((step.label, carry_out_removal(step, dry_run)))
                 except Exception as err:  # noqa: BLE001 - one version's failure does not stop the others
                     rows.append((step.label, f"failed: {message_of(err)}"))
     return rows
-
-
-def _carry_out(step: Step, dry_run: bool) -> str:
-    if step.action is Action.UNCHANGED:
-        return ABSENT
-    if dry_run:
-        return WOULD_REMOVE
-    outputs: dict[str, object] = {}
-    step.kind.apply(step, None, outputs)
-    return REMOVED if outputs.get("deleted") else "kept (in use again)"

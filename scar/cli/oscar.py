@@ -8,10 +8,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scar.config.specs import OscarClusterSpec, OscarServiceSpec
-from scar.deploy.executor import DeployInterrupted, rollback_message
+from scar.deploy.executor import REMOVED, WOULD_REMOVE, DeployInterrupted, rollback_message
 from scar.errors import ScarError
 from scar.oscar.deployment import (
-    WOULD_REMOVE,
     Clusters,
     ServiceDeployment,
     ServiceRemoval,
@@ -96,7 +95,7 @@ def removal_documents(removals: list[ServiceRemoval]) -> list[dict[str, Any]]:
 
 
 def removed_count(removals: list[ServiceRemoval], dry_run: bool) -> int:
-    return sum(1 for r in removals if r.result == (WOULD_REMOVE if dry_run else "removed"))
+    return sum(1 for r in removals if r.result == (WOULD_REMOVE if dry_run else REMOVED))
 
 
 # -- ls ---------------------------------------------------------------------------------------------

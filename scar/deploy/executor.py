@@ -97,3 +97,17 @@ class Executor:
             except Exception as err:  # noqa: BLE001 - keep undoing the rest, then report
                 leftovers.append(f"{step.label}: {self.describe(err)}")
         return leftovers
+
+
+REMOVED, ABSENT, WOULD_REMOVE = "removed", "already absent", "would be removed"
+
+
+def carry_out_removal(step: Step, dry_run: bool) -> str:
+    """One step of a removal (`rm` is best effort and never rolled back): what became of its resource."""
+    if step.action is Action.UNCHANGED:
+        return ABSENT
+    if dry_run:
+        return WOULD_REMOVE
+    outputs: dict[str, Any] = {}
+    step.kind.apply(step, None, outputs)
+    return REMOVED if outputs.get("deleted") else "kept (in use again)"

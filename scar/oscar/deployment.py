@@ -11,9 +11,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from scar.config.specs import OscarClusterSpec, OscarServiceSpec, StorageProvidersSpec
-from scar.deploy.executor import DeployFailed, Executor, plain_message, rollback_message
+from scar.deploy.executor import (
+    DeployFailed,
+    Executor,
+    carry_out_removal,
+    plain_message,
+    rollback_message,
+)
 from scar.deploy.kind import Kinds, Resource
-from scar.deploy.model import Action, Plan, ResourceId, Step
+from scar.deploy.model import Action, Plan, ResourceId
 from scar.deploy.model import outcome as plan_outcome
 from scar.deploy.planner import plan_resources
 from scar.oscar import kinds as _registered  # noqa: F401 - registers the OSCAR kinds
@@ -22,7 +28,6 @@ from scar.oscar.provider import OscarProvider
 from scar.oscar.service import service_body
 
 MAX_PARALLEL_SERVICES = 8
-REMOVED, ABSENT, WOULD_REMOVE = "removed", "already absent", "would be removed"
 Notice = Callable[[str], None]
 Item = TypeVar("Item")
 
@@ -123,21 +128,12 @@ def remove_services(specs: Iterable[OscarServiceSpec], clusters: Clusters, dry_r
         removal.label = kind.label(rid, Action.DELETE)
         try:
             for step in kind.removal(rid, kind.read(rid)):
-                removal.result = _carry_out(step, dry_run)
+                removal.result = carry_out_removal(step, dry_run)
         except Exception as err:  # noqa: BLE001 - reported; a new rm resumes
             removal.error = plain_message(err)
 
     _each(remove, removals)
     return removals
-
-
-def _carry_out(step: Step, dry_run: bool) -> str:
-    if step.action is Action.UNCHANGED:
-        return ABSENT
-    if dry_run:
-        return WOULD_REMOVE
-    step.kind.apply(step, None, {})
-    return REMOVED
 
 
 def _each(work: Callable[[Item], None], items: list[Item]) -> None:

@@ -11,12 +11,13 @@ from scar.aws.errors import message_of
 from scar.aws.identity import caller_identity
 from scar.aws.kinds.function import KIND as FUNCTION
 from scar.aws.provider import AwsProvider
-from scar.aws.removal import REMOVED, WOULD_REMOVE, Removal, remove_function, remove_unused_layer_versions
+from scar.aws.removal import Removal, remove_function, remove_unused_layer_versions
 from scar.cli.confirm import confirm
 from scar.cli.output import table
 from scar.cli.targets import Target, selected_functions, selected_services
 from scar.config.defaults import default_config
 from scar.config.specs import StorageProvidersSpec
+from scar.deploy.executor import REMOVED, WOULD_REMOVE
 from scar.deploy.kind import Kinds
 from scar.errors import BadInputError, OperationFailed
 from scar.package.function_config import secret_values
