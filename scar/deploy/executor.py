@@ -84,7 +84,7 @@ class Executor:
             desired = resolve(step.desired, self.values)
             if journaled:
                 self.journal.append((step, outputs))  # before the call: a step that fails half-way is undone too
-            step.kind.apply(step, desired, outputs)
+            step.kind.apply(step, desired, outputs, undoable=journaled)
         self.values.update({Ref(step.resource, key): value for key, value in outputs.items()})
 
     def rollback(self) -> list[str]:
@@ -109,5 +109,5 @@ def carry_out_removal(step: Step, dry_run: bool) -> str:
     if dry_run:
         return WOULD_REMOVE
     outputs: dict[str, Any] = {}
-    step.kind.apply(step, None, outputs)
+    step.kind.apply(step, None, outputs, undoable=False)
     return REMOVED if outputs.get("deleted") else "kept (in use again)"

@@ -66,6 +66,11 @@ class Kind:
         """Remove the resource; an absent one is fine. Sets `outputs["deleted"]` once it is gone."""
         raise NotImplementedError
 
+    def delete_for_good(self, step: Step, outputs: dict[str, Any]) -> None:
+        """Remove the resource where nothing will undo it (`rm`, a sweep): by default `delete`; a kind whose
+        `delete` keeps what its undo would need (a secret, say) skips reading that here."""
+        self.delete(step, outputs)
+
     def label(self, rid: ResourceId, action: Action) -> str:
         return f"{rid.kind} {rid.name}"
 
@@ -101,14 +106,14 @@ class Kind:
             return [self.step(rid, Action.UNCHANGED, None, None, detail="already absent")]
         return [self.step(rid, Action.DELETE, None, current)]
 
-    def apply(self, step: Step, desired: Any, outputs: dict[str, Any]) -> None:
+    def apply(self, step: Step, desired: Any, outputs: dict[str, Any], undoable: bool = True) -> None:
         """Carry out `step` with `desired` resolved, filling `outputs` for the undo and later steps."""
         if step.action is Action.CREATE:
             self.create(step, desired, outputs)
         elif step.action is Action.UPDATE:
             self.update(step, desired, outputs)
         elif step.action is Action.DELETE:
-            self.delete(step, outputs)
+            (self.delete if undoable else self.delete_for_good)(step, outputs)
 
     def undo(self, step: Step, outputs: dict[str, Any]) -> None:
         """Put back what `step` changed, even if it stopped half-way: delete what it created, restore what it

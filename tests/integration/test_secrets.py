@@ -10,6 +10,13 @@ from pathlib import Path
 import boto3
 import pytest
 
+from scar.aws import kinds as _registered  # noqa: F401 - registers the AWS kinds
+from scar.aws.identity import caller_identity
+from scar.aws.kinds.parameter import DESCRIPTION, KIND, digest
+from scar.aws.provider import AwsProvider
+from scar.aws.session import AwsSession
+from scar.deploy.kind import Kinds
+from scar.deploy.model import Action, ResourceId
 from scar.supervisor.config import FunctionConfig
 from scar.supervisor.storage import Storage, ssm_credentials
 from tests.integration.conftest import write_fdl
@@ -91,10 +98,13 @@ def test_reinit_is_a_no_op_and_a_changed_secret_is_updated(scar, cloud, fdl, mon
     assert json.loads(value["Parameter"]["Value"])["access_key"] == "NEWMINIOKEY"
 
 
-def test_rm_deletes_the_credentials(scar, cloud, fdl):
+def test_rm_deletes_the_credentials_without_decrypting_them(scar, cloud, fdl, monkeypatch):
     assert scar("init", "-f", fdl).code == 0
+    counter = CallCounter(monkeypatch)
     result = scar("rm", "-n", "secret-fn")  # without the FDL: the function's tag says there are credentials
     assert result.code == 0, result.stderr
+    assert counter.calls["DeleteParameter"] == 2
+    assert counter.calls["GetParameter"] == 0  # nothing undoes `rm`: the values are never read
     assert "credentials /scar/secret-fn/storage/minio.store" in result.stdout
     assert ssm(cloud).get_parameters_by_path(Path="/scar/secret-fn", Recursive=True)["Parameters"] == []
 
@@ -110,3 +120,26 @@ def test_the_supervisor_reads_them_at_run_time(cloud):
     credentials = client._request_signer._credentials  # the keys the client signs with
     assert (credentials.access_key, credentials.secret_key) == ("AKIARUNTIME", "runtime-secret")
     assert client.meta.region_name == "eu-west-1"
+
+
+def test_a_credential_deleted_by_init_is_put_back_by_its_undo(cloud):
+    """The engine's DELETE of a parameter (a storage provider dropped from the FDL) keeps the old value in
+    memory so that a rollback restores it; moto's SSM is the store."""
+    session = AwsSession(REGION)
+    provider = AwsProvider(session, caller_identity(session.client("sts")))
+    name = "/scar/undo-fn/storage/minio.store"
+    ssm(cloud).put_parameter(Name=name, Value="OLD-VALUE", Type="SecureString",
+                             Description=f"{DESCRIPTION} {digest('OLD-VALUE')}")
+    kind = Kinds("aws", provider)[KIND]
+    rid = ResourceId(KIND, name, provider.scope, "undo-fn")
+    (step,) = kind.removal(rid, kind.read(rid))
+    assert step.action is Action.DELETE
+    outputs: dict = {}
+    kind.apply(step, None, outputs)
+    assert ssm(cloud).describe_parameters()["Parameters"] == []
+    kind.undo(step, outputs)
+    restored = ssm(cloud).get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert restored["Value"] == "OLD-VALUE"
+    removed: dict = {}
+    kind.apply(kind.removal(rid, kind.read(rid))[0], None, removed, undoable=False)
+    assert removed == {"deleted": True}  # `rm`: deleted without reading the value

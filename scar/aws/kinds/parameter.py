@@ -1,6 +1,7 @@
 """Storage credentials as SSM SecureStrings, one per provider and function. Planning never decrypts them:
 each parameter's description carries a salted PBKDF2 digest of its value, and the wanted value is compared
-with that. Only an update or a deletion reads the old value (into memory) so that its undo can put it back."""
+with that. Only an update, or a deletion that `init` may undo, reads the old value (into memory) so that the
+undo can put it back; `rm` deletes without reading it."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ class Parameter(Kind):
         name = {"Name": rid.name}
         return {Action.CREATE: (Call("ssm", "PutParameter", name),),
                 Action.UPDATE: (Call("ssm", "GetParameter", name), Call("ssm", "PutParameter", name)),
-                Action.DELETE: (Call("ssm", "GetParameter", name), Call("ssm", "DeleteParameter", name))
+                Action.DELETE: (Call("ssm", "DeleteParameter", name),)
                 }.get(action, ())
 
     def read(self, rid: ResourceId) -> dict[str, Any] | None:
@@ -116,9 +117,16 @@ class Parameter(Kind):
         self._put(step.resource.name, value, f"{DESCRIPTION} {digest(value)}", overwrite=True)
 
     def delete(self, step: Step, outputs: dict[str, Any]) -> None:
+        self._delete(step.resource.name, outputs, keep_previous=True)
+
+    def delete_for_good(self, step: Step, outputs: dict[str, Any]) -> None:
+        self._delete(step.resource.name, outputs, keep_previous=False)  # `rm`: no undo, so no decryption
+
+    def _delete(self, name: str, outputs: dict[str, Any], keep_previous: bool) -> None:
         try:
-            outputs["previous"] = self._value(step.resource.name)
-            self.provider.ssm.delete_parameter(Name=step.resource.name)
+            if keep_previous:
+                outputs["previous"] = self._value(name)
+            self.provider.ssm.delete_parameter(Name=name)
         except ClientError as err:
             if error_code(err) != "ParameterNotFound":
                 raise
