@@ -12,10 +12,13 @@ from typing import Any
 
 from scar.local.lambda_api import LocalRuntimeApi, Outcome
 from scar.supervisor.image import extract_image
-from scar.supervisor.sandbox import SandboxResult, run_in_rootfs
+from scar.supervisor.runtime_api import OUTPUT_DIR_VARIABLE
+from scar.supervisor.sandbox import Bind, SandboxResult, run_in_rootfs
 
 #: seconds the entry point gets to start and to stop, beyond the function's timeout
 GRACE = 30
+#: where `--output-dir` appears inside the sandbox
+OUTPUT_MOUNT = "/tmp/scar-output"
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,14 @@ class ImageRun:
 
 
 def run_image(layout: Path, cache_root: Path, event: Any, timeout: float, env: dict[str, str] | None = None,
-              prefer: str | None = None) -> ImageRun:
+              prefer: str | None = None, output_dir: Path | None = None) -> ImageRun:
+    """`output_dir`: a host folder that takes the output files instead of the output buckets."""
     image = extract_image(layout, cache_root)
+    binds = []
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        binds.append(Bind(output_dir, OUTPUT_MOUNT, writable=True))
+        env = {**(env or {}), OUTPUT_DIR_VARIABLE: OUTPUT_MOUNT}
     argv = [*image.config.entrypoint, *image.config.cmd]
     workdir = image.config.workdir or "/var/task"
     ended: dict[str, Any] = {}
@@ -37,7 +46,7 @@ def run_image(layout: Path, cache_root: Path, event: Any, timeout: float, env: d
 
         def entry_point() -> None:
             try:
-                ended["result"] = run_in_rootfs(image.rootfs, argv, variables, workdir=workdir,
+                ended["result"] = run_in_rootfs(image.rootfs, argv, variables, binds=binds, workdir=workdir,
                                                 timeout=timeout + GRACE, network=True, prefer=prefer)
             except Exception as err:  # noqa: BLE001 - handed to the caller's thread below
                 ended["error"] = err

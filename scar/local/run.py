@@ -88,10 +88,9 @@ def _run_image_function(spec: FunctionSpec, providers: StorageProvidersSpec, *, 
     from scar.package.image_function import image_artifacts
     from scar.supervisor.image import ImageError
 
-    if output_dir is not None or (input_path or "").startswith("s3://"):
-        raise BadInputError(f"{spec.name}: a local run of a runtime: image function takes a local --input file and "
-                            "answers with the script's output; --output-dir and s3:// inputs are not available for "
-                            "it yet")
+    if (input_path or "").startswith("s3://"):
+        raise BadInputError(f"{spec.name}: a local run of a runtime: image function takes a local --input file "
+                            "(s3:// inputs are not available for it: `scar get` the object first)")
     event: dict[str, Any] = {}
     if script is not None:
         event["script"] = base64.b64encode(script).decode()
@@ -107,7 +106,7 @@ def _run_image_function(spec: FunctionSpec, providers: StorageProvidersSpec, *, 
     layout = built.image.layout if built.image is not None else _pulled(built.uri)
     started = time.monotonic()
     try:
-        run = run_image(layout, cache_dir(), event, spec.lambda_.timeout, prefer=sandbox)
+        run = run_image(layout, cache_dir(), event, spec.lambda_.timeout, prefer=sandbox, output_dir=output_dir)
     except ImageError as err:
         raise OperationFailed(f"{spec.name}: cannot use the image: {err}") from None
     if run.outcome is None:

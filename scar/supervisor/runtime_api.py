@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from . import response
@@ -18,6 +19,8 @@ from .entry import build_supervisor
 from .supervisor import configure_logging, log
 
 API_VERSION = "2018-06-01"
+#: set by `scar run --local --output-dir` only: the folder (bound into the sandbox) that takes the output files
+OUTPUT_DIR_VARIABLE = "SCAR_LOCAL_OUTPUT_DIR"
 
 
 def main() -> None:
@@ -31,7 +34,8 @@ def serve(api: str | None = None, runner: str = "direct") -> int:
     try:
         config = load_config()
         configure_logging(config.log_level)
-        supervisor = build_supervisor(config, runner)
+        output_dir = os.environ.get(OUTPUT_DIR_VARIABLE)
+        supervisor = build_supervisor(config, runner, output_dir=Path(output_dir) if output_dir else None)
     except Exception as err:  # noqa: BLE001 - whatever stops the start is Lambda's to report
         _post(f"{base}/init/error", _error(err))
         return 1

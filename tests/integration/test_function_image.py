@@ -111,5 +111,31 @@ functions:
     result = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--input", tmp_path / "in.txt")
     assert result.code == 0, result.stderr
     assert result.stdout == "got LOCAL IMAGE\n"
-    refused = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--output-dir", tmp_path / "out")
-    assert refused.code == 2 and "--output-dir and s3:// inputs are not available" in refused.stderr
+    refused = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--input", "s3://bucket/key")
+    assert refused.code == 2 and "s3:// inputs are not available" in refused.stderr
+
+
+def test_scar_run_local_writes_an_image_functions_outputs_to_the_output_dir(scar, tmp_path):
+    """--output-dir is bound into the sandbox and the supervisor inside writes the output files there (through
+    no link), instead of uploading them to the output bucket."""
+    base = build_busybox_image(tmp_path / "busybox.tar")
+    (tmp_path / "script.sh").write_bytes(b'#!/bin/sh\nmkdir -p "$TMP_OUTPUT_DIR/sub"\n'
+                                         b'tr a-z A-Z < "$INPUT_FILE_PATH" > "$TMP_OUTPUT_DIR/sub/result.txt"\n'
+                                         b'echo done\n')
+    (tmp_path / "in.txt").write_text("to the folder")
+    (tmp_path / "fdl.yaml").write_text(f"""
+functions:
+  aws:
+  - lambda:
+      name: local-image-out
+      runtime: image
+      init_script: script.sh
+      container: {{image_file: {base}}}
+      output: [{{storage_provider: s3, path: never-used/out}}]
+""")
+    out = tmp_path / "out"
+    result = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--input", tmp_path / "in.txt", "--output-dir", out)
+    assert result.code == 0, result.stderr
+    assert result.stdout == "done\n"
+    assert (out / "sub" / "result.txt").read_text() == "TO THE FOLDER"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["sub", "sub/result.txt"]
