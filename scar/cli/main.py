@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import threading
 
-from scar.cli.output import Output
 from scar.cli.parser import build_parser
 from scar.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, ScarError
 
 TYPE_CHECKING = False  # no `typing` import at start-up
 if TYPE_CHECKING:
     from scar.aws.session import AwsSession
+    from scar.cli.output import Output
     from scar.config.loader import Settings
 
 
@@ -21,6 +20,8 @@ class Context:
     """What a command handler gets besides its arguments."""
 
     def __init__(self, args: argparse.Namespace, output: Output) -> None:
+        import threading  # not at start-up: `scar --help` never gets here
+
         self.args = args
         self.output = output
         self._settings: Settings | None = None
@@ -54,9 +55,11 @@ class Context:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(lazy=True).parse_args(argv)
     except SystemExit as done:  # --help, --version and usage errors (argparse already printed them)
         return done.code if isinstance(done.code, int) else EXIT_FAILED
+    from scar.cli.output import Output  # after parsing: it needs threading, which --help does not
+
     output = Output(json_mode=args.json, verbose=args.verbose, progress=not args.no_progress)
     if not args.debug:
         return _run(args, output)
