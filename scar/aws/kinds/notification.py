@@ -78,7 +78,8 @@ class Notification(Kind):
             return [self.step(rid, Action.UNCHANGED, None, current, detail="already absent")]
         return [self.step(rid, Action.DELETE, None, current)]
 
-    def apply(self, step: Step, desired: Any, outputs: dict[str, Any]) -> None:
+    def apply(self, step: Step, desired: Any, outputs: dict[str, Any], undoable: bool = True) -> None:
+        """One call whether or not it is undone later (`undoable`): the rules' undo needs nothing kept."""
         bucket, function = step.resource.name, step.resource.parent
         with bucket_lock(bucket):
             before = self._configuration(bucket)
