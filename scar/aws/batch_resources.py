@@ -25,15 +25,16 @@ from scar.aws.kinds.launch_template import KIND as LAUNCH_TEMPLATE
 from scar.aws.kinds.package_object import KIND as PACKAGE
 from scar.aws.provider import AwsProvider
 from scar.aws.tags import TAG_DEFINITION
+from scar.config.regions import partition_of
 from scar.config.specs import FunctionSpec
 from scar.deploy.kind import Kinds, Resource, Stale
 from scar.deploy.model import ResourceId, Step
-from scar.package.layer import LayerPackage
+from scar.package.batch_runtime import BatchRuntime
 
 
 @dataclass(frozen=True)
 class BatchArtifacts:
-    supervisor_zip: bytes  # what the instances install (checked against `sha256` by the user data)
+    supervisor_archive: bytes  # what the instances install (batch_runtime.py; checked against `sha256`)
     sha256: str
     definition: dict[str, Any]  # RegisterJobDefinition's parameters (size already checked)
 
@@ -51,7 +52,7 @@ def batch_entries(provider: AwsProvider, spec: FunctionSpec, batch: BatchArtifac
     key = artifact_key(name, batch.sha256)
     template = {"LaunchTemplateData": {"UserData": user_data(bucket, key, batch.sha256, provider.region)}}
     return [
-        Resource(ResourceId(PACKAGE, f"{bucket}/{key}", scope, name), {"Body": batch.supervisor_zip}),
+        Resource(ResourceId(PACKAGE, f"{bucket}/{key}", scope, name), {"Body": batch.supervisor_archive}),
         Resource(ResourceId(LAUNCH_TEMPLATE, launch_template_name(spec), scope, name), _wanted(template, tags, name)),
         Resource(ResourceId(COMPUTE_ENVIRONMENT, name, scope, name),
                  _wanted(compute_environment(spec, provider.account), tags, name)),
@@ -99,9 +100,11 @@ def batch_removal_steps(provider: AwsProvider, kinds: Kinds, name: str, spec: Fu
     return steps
 
 
-def batch_artifacts(spec: FunctionSpec, config: dict[str, Any], supervisor: LayerPackage) -> BatchArtifacts:
-    """The supervisor artifact and the job definition, its size checked (BadInputError, before any call)."""
+def batch_artifacts(spec: FunctionSpec, config: dict[str, Any], runtime: BatchRuntime,
+                    account: str) -> BatchArtifacts:
+    """The supervisor artifact and the job definition (its job role in the account and the region's
+    partition), its size checked (BadInputError, before any call)."""
     script = spec.lambda_.init_script.read_bytes() if spec.lambda_.init_script else None
-    definition = job_definition(spec, config, script)
+    definition = job_definition(spec, config, script, account, partition_of(spec.region))
     check_definition_size(spec.name, definition)
-    return BatchArtifacts(supervisor.zip_bytes, supervisor.sha256, definition)
+    return BatchArtifacts(runtime.archive, runtime.sha256, definition)

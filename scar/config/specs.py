@@ -32,11 +32,15 @@ from scar.config.schema import (
     one_of,
     spec_field,
 )
+from scar.package.instance_types import instance_architecture, mismatched
+from scar.package.machine import build_architecture
 
 Report = Callable[..., None]
 
 FUNCTION_NAME = r"[A-Za-z0-9_-]{1,64}"
 ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
+#: a role name, or its ARN whose account may be {account_id} (filled in from STS)
+ROLE_NAME_OR_ARN = r"[\w+=,.@-]{1,64}|arn:aws[a-z-]*:iam::(\d{12}|\{account_id\}):role/[\w+=,.@/-]{1,512}"
 LAYER_ARN = r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+"
 BUCKET_NAME = r"(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]"
 IMAGE_REFERENCE = r"[^\s]{1,4096}"
@@ -292,6 +296,8 @@ class BatchSpec:
     compute_resources: ComputeResourcesSpec = spec_field(factory=ComputeResourcesSpec)
     service_role: str = spec_field(BATCH_SERVICE_ROLE)
     multi_node_parallel: MultiNodeSpec = spec_field(factory=MultiNodeSpec)
+    job_role: str | None = spec_field(checks=(matches(ROLE_NAME_OR_ARN, "an IAM role name or ARN (my-role, or "
+                                                      "arn:aws:iam::{account_id}:role/my-role)"),))
 
 
 @dataclass(frozen=True)
@@ -336,6 +342,11 @@ class FunctionSpec:
                    "uploaded there)")
         if not self.lambda_.container.image:
             report(("lambda", "container", "image"), f"{needed} (AWS Batch runs the image itself)")
+        wrong = mismatched(compute.instance_types, build_architecture())
+        if wrong:
+            report(("batch", "compute_resources", "instance_types"), f"must be linux/{build_architecture()} "
+                   "instances: the jobs run the supervisor runtime this machine builds (its own architecture); "
+                   f"{', '.join(wrong)} would launch {instance_architecture(wrong[0])} instances", wrong)
         if not float(batch.vcpus).is_integer():
             report(("batch", "vcpus"), "must be a whole number of vCPUs on EC2 and SPOT", batch.vcpus)
         elif batch.vcpus > compute.max_v_cpus:

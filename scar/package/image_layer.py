@@ -1,5 +1,6 @@
-"""Image layers scar writes itself: reproducible tars (sorted names, owner root, one fixed time), gzip-compressed,
-stored in the image store under their digest; a layer whose inputs did not change is not built again."""
+"""Image layers (and the AWS Batch runtime archive, batch_runtime.py) scar writes itself: reproducible tars (sorted
+names, owner root, one fixed time), gzip-compressed, stored in the image store under their digest; a layer whose
+inputs did not change is not built again."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ class LayerFile:
 def build_layer(store: ImageStore, key: str, files: Callable[[], list[LayerFile]]) -> dict[str, str]:
     """The descriptor (`mediaType`, `digest`, `size`, `diff_id`) of the layer `key` names, built from `files()`
     only when the store does not hold it yet."""
+    return cached(store, key, lambda: write_layer(store, files()))
+
+
+def cached(store: ImageStore, key: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The descriptor of the blob `key` names: the one recorded in the store while the store still holds its
+    blob, else what `build()` writes (then recorded)."""
     index = store.root / "layers"
     index.mkdir(mode=0o700, exist_ok=True)
     record = index / f"{key}.json"
@@ -41,7 +48,7 @@ def build_layer(store: ImageStore, key: str, files: Callable[[], list[LayerFile]
         descriptor = json.loads(record.read_text())
         if store.has(descriptor["digest"]):
             return descriptor
-    descriptor = write_layer(store, files())
+    descriptor = build()
     fd, temp = tempfile.mkstemp(dir=store.root / "tmp")
     with os.fdopen(fd, "w") as out:
         json.dump(descriptor, out)
@@ -50,6 +57,16 @@ def build_layer(store: ImageStore, key: str, files: Callable[[], list[LayerFile]
 
 
 def write_layer(store: ImageStore, files: list[LayerFile]) -> dict[str, str]:
+    try:
+        return write_tar(store, lambda tar: _add_all(tar, files))
+    finally:
+        for item in files:
+            if item.cleanup and item.source is not None:
+                item.source.unlink(missing_ok=True)
+
+
+def write_tar(store: ImageStore, fill: Callable[[tarfile.TarFile], None]) -> dict[str, str]:
+    """A reproducible tar.gz (no time in the gzip header) of what `fill` adds, stored under its digest."""
     plain = hashlib.sha256()
     packed = hashlib.sha256()
     fd, temp = tempfile.mkstemp(dir=store.root / "tmp")
@@ -59,7 +76,7 @@ def write_layer(store: ImageStore, files: list[LayerFile]) -> dict[str, str]:
             with gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=1, mtime=0) as zipped:
                 tee = _Hashing(zipped, plain)
                 with tarfile.open(fileobj=tee, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                    _add_all(tar, files)
+                    fill(tar)
         digest = "sha256:" + packed.hexdigest()
         size = os.path.getsize(temp)
         if not store.has(digest):
@@ -67,26 +84,23 @@ def write_layer(store: ImageStore, files: list[LayerFile]) -> dict[str, str]:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
-        for item in files:
-            if item.cleanup and item.source is not None:
-                item.source.unlink(missing_ok=True)
     return {"mediaType": LAYER_TYPE, "digest": digest, "size": size, "diff_id": "sha256:" + plain.hexdigest()}
 
 
 def _add_all(tar: tarfile.TarFile, files: list[LayerFile]) -> None:
     folders = sorted({str(Path(f.name).parents[i]) for f in files for i in range(len(Path(f.name).parents) - 1)})
     for folder in folders:
-        tar.addfile(_info(folder, tarfile.DIRTYPE, 0o755, 0))
+        tar.addfile(tar_info(folder, tarfile.DIRTYPE, 0o755, 0))
     for item in sorted(files, key=lambda f: f.name):
         if item.data is not None:
-            tar.addfile(_info(item.name, tarfile.REGTYPE, item.mode, len(item.data)), io.BytesIO(item.data))
+            tar.addfile(tar_info(item.name, tarfile.REGTYPE, item.mode, len(item.data)), io.BytesIO(item.data))
         else:
             assert item.source is not None
             with item.source.open("rb") as stream:
-                tar.addfile(_info(item.name, tarfile.REGTYPE, item.mode, os.fstat(stream.fileno()).st_size), stream)
+                tar.addfile(tar_info(item.name, tarfile.REGTYPE, item.mode, os.fstat(stream.fileno()).st_size), stream)
 
 
-def _info(name: str, kind: bytes, mode: int, size: int) -> tarfile.TarInfo:
+def tar_info(name: str, kind: bytes, mode: int, size: int) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.mode, info.size, info.mtime = kind, mode, size, _MTIME
     info.uid = info.gid = 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from scar.errors import ScarError
 from scar.package.image_layer import LayerFile, build_layer
+from scar.package.machine import build_architecture
 from scar.registry.store import ImageStore
 
 PREFIX = "/opt/scar/python"
@@ -39,13 +39,6 @@ _SKIPPED_STDLIB = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", 
                    "__pycache__", "distutils", "pydoc_data", "unittest"}
 _SITE_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _BOTOCORE_SERVICES = {"s3", "ssm", "sts"}
-_ARCHES = {"x86_64": "amd64", "aarch64": "arm64"}
-
-
-def build_architecture() -> str:
-    """The OCI architecture of the runtime this machine can build (its own)."""
-    machine = platform.machine().lower()
-    return _ARCHES.get(machine, machine)
 
 
 def lambda_architecture() -> str:

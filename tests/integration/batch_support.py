@@ -31,7 +31,7 @@ def network(endpoint: str) -> tuple[list[str], list[str]]:
 
 
 def batch_fdl(name: str, subnets: list[str], groups: list[str], lambda_extra: str = "", batch_extra: str = "",
-              mode: str = "batch") -> str:
+              mode: str = "batch", image: str = "python:3.12-slim") -> str:
     """An FDL for one Batch function (`*_extra`: more YAML lines, indented for their section)."""
     return f"""
 functions:
@@ -40,7 +40,7 @@ functions:
       name: {name}
       execution_mode: {mode}
       init_script: script.sh
-      container: {{image: "python:3.12-slim"}}
+      container: {{image: "{image}"}}
       deployment: {{bucket: {name}-deploy}}
 {lambda_extra}
     batch:

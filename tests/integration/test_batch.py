@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from scar.package.machine import build_architecture
 from scar.supervisor.batch import job_overrides
 from scar.supervisor.config import FunctionConfig
 from tests.integration.batch_support import batch_fdl, batch_state, create_batch_roles, network
 from tests.integration.conftest import write_fdl
 
 ACCOUNT = "123456789012"
+#: a family of the other architecture than this machine's (Graviton on x86_64, and the other way round)
+OTHER_FAMILY = "m7g" if build_architecture() == "amd64" else "m7i"
 EMPTY = {"compute environments": {}, "job queues": {}, "job definitions": [], "launch templates": {}}
 
 
@@ -33,7 +36,7 @@ def environment_of(container: dict) -> dict[str, str]:
     return {item["name"]: item["value"] for item in container["environment"]}
 
 
-def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_env, tmp_path):
+def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_env, tmp_path, counter):
     subnets, groups = batch_env
     fdl = write_fdl(tmp_path, batch_fdl("bfn", subnets, groups))
     result = scar("init", "-f", fdl)
@@ -61,16 +64,21 @@ def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_
     container = definition["containerProperties"]
     assert definition["type"] == "container"
     assert container["image"] == "python:3.12-slim"
-    assert container["command"] == ["python3", "-m", "scar.supervisor.batch"]
+    # the supervisor runtime's own Python, isolated from the image's, from the instance's /opt/scar mounted
+    # read-only at the path the runtime expects: nothing of the image is needed
+    assert container["command"] == ["/opt/scar/python/bin/python3", "-I", "-S", "/opt/scar/batch_job.py"]
+    assert container["volumes"] == [{"name": "scar-supervisor", "host": {"sourcePath": "/opt/scar"}}]
+    assert container["mountPoints"] == [{"sourceVolume": "scar-supervisor", "containerPath": "/opt/scar",
+                                         "readOnly": True}]
     assert container["resourceRequirements"] == [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "1024"}]
+    assert "jobRoleArn" not in container  # the jobs use the instance role
     variables = environment_of(container)
-    assert variables["SCAR_RUNNER"] == "direct" and variables["PYTHONPATH"] == "/opt/scar-supervisor/python"
+    assert sorted(variables) == ["AWS_LAMBDA_FUNCTION_NAME", "FUNCTION_CONFIG", "SCAR_RUNNER", "SCRIPT"]
+    assert (variables["SCAR_RUNNER"], variables["AWS_LAMBDA_FUNCTION_NAME"]) == ("direct", "bfn")
     config = json.loads(base64.b64decode(variables["FUNCTION_CONFIG"]))
     assert config["name"] == "bfn" and config["batch"] == {"job_queue": "bfn", "job_definition": "bfn",
                                                            "multi_node": False}
     assert base64.b64decode(variables["SCRIPT"]) == (tmp_path / "script.sh").read_bytes()
-    assert container["mountPoints"] == [{"sourceVolume": "scar-supervisor", "containerPath": "/opt/scar-supervisor",
-                                         "readOnly": True}]
 
     # the user data installs exactly the artifact scar uploaded, checked against its SHA-256
     template, = ec2.describe_launch_templates(LaunchTemplateNames=["faas-supervisor-bfn"])["LaunchTemplates"]
@@ -79,9 +87,10 @@ def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_
     user_data = base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
     key, = [o["Key"] for o in s3.list_objects_v2(Bucket="bfn-deploy", Prefix="scar-batch/bfn/")["Contents"]]
     artifact = s3.get_object(Bucket="bfn-deploy", Key=key)["Body"].read()
+    assert key == f"scar-batch/bfn/supervisor-{hashlib.sha256(artifact).hexdigest()[:16]}.tar.gz"
     assert f"s3://bfn-deploy/{key}" in user_data
-    assert f"{hashlib.sha256(artifact).hexdigest()}  /opt/scar-supervisor/supervisor.zip" in user_data
-    assert "sha256sum -c -" in user_data and "curl" not in user_data
+    assert f'echo "{hashlib.sha256(artifact).hexdigest()}  $archive" | sha256sum --check --strict -' in user_data
+    assert "curl" not in user_data and "python" not in user_data  # the instance needs no Python either
 
     template_tags = {t["Key"]: t["Value"] for t in template["Tags"]}
     for tags in (environment["tags"], queue["tags"], definition["tags"], template_tags):
@@ -90,8 +99,10 @@ def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_
     function_tags = aws("lambda").get_function(FunctionName="bfn")["Tags"]
     assert function_tags["scar:execution-mode"] == "batch"
 
-    again = scar("init", "-f", fdl)  # converged: nothing to change
+    counter.reset()
+    again = scar("init", "-f", fdl)  # converged: nothing to change, the artifact not uploaded again
     assert again.code == 0 and "bfn: up to date" in again.stdout, again.stdout
+    assert counter.mutating == {}
 
 
 def test_spot_gpu_and_sizes(scar, aws, batch_env, tmp_path):
@@ -131,6 +142,7 @@ def test_a_multi_node_definition(scar, aws, batch_env, tmp_path):
     subnets, groups = batch_env
     fdl = write_fdl(tmp_path, batch_fdl("mnfn", subnets, groups, batch_extra="""
       multi_node_parallel: {enabled: true, number_nodes: 3, main_node_index: 1}
+      job_role: scar-jobs
 """))
     assert scar("init", "-f", fdl).code == 0
     batch = aws("batch")
@@ -146,12 +158,29 @@ def test_a_multi_node_definition(scar, aws, batch_env, tmp_path):
     assert (nodes["numNodes"], nodes["mainNode"]) == (3, 1)
     node_range, = nodes["nodeRangeProperties"]
     assert node_range["targetNodes"] == "0:"
-    assert node_range["container"]["command"] == ["python3", "-m", "scar.supervisor.batch"]
+    container = node_range["container"]
+    assert container["command"] == ["/opt/scar/python/bin/python3", "-I", "-S", "/opt/scar/batch_job.py"]
+    assert container["mountPoints"] == [{"sourceVolume": "scar-supervisor", "containerPath": "/opt/scar",
+                                         "readOnly": True}]
+    assert container["jobRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/scar-jobs"  # a name: the account's role
     # moto does not echo nodeOverrides: the request itself is checked
     assert "containerOverrides" not in params
     assert params["nodeOverrides"]["nodePropertyOverrides"] == [{"targetNodes": "0:", "containerOverrides": {
         "environment": [{"name": "EVENT", "value": '{"k": "v"}'}, {"name": "AWS_LAMBDA_REQUEST_ID",
                                                                   "value": "req-1"}]}}]
+
+
+@pytest.mark.parametrize(("role", "expected"), [
+    ("arn:aws:iam::{account_id}:role/jobs/scar-jobs", f"arn:aws:iam::{ACCOUNT}:role/jobs/scar-jobs"),
+    ("arn:aws:iam::210987654321:role/other", "arn:aws:iam::210987654321:role/other"),
+], ids=["account-id", "other-account"])
+def test_the_job_role_becomes_the_definitions_job_role_arn(scar, aws, batch_env, tmp_path, role, expected):
+    subnets, groups = batch_env
+    fdl = write_fdl(tmp_path, batch_fdl("rolefn", subnets, groups, batch_extra=f"      job_role: '{role}'\n"))
+    assert scar("init", "-f", fdl).code == 0
+    definition, = aws("batch").describe_job_definitions(jobDefinitionName="rolefn", status="ACTIVE")[
+        "jobDefinitions"]
+    assert definition["containerProperties"]["jobRoleArn"] == expected
 
 
 def test_no_secret_reaches_the_job_definition(scar, aws, batch_env, tmp_path):
@@ -222,7 +251,13 @@ def test_a_job_definition_over_24_kb_is_refused_before_any_call(scar, batch_env,
     ({"batch_extra": "      vcpus: 0.5\n"}, "must be a whole number of vCPUs"),
     ({"batch_extra": "      multi_node_parallel: {enabled: true, number_nodes: 3, main_node_index: 3}\n"},
      "main_node_index: 3 must be lower than number_nodes (3)"),
-], ids=["no-subnets", "no-security-groups", "memory", "vcpus-above-max", "fractional-vcpus", "main-node"])
+    ({"batch_extra": "      job_role: 'arn:aws:iam::12345:role/short'\n"},
+     "batch.job_role: 'arn:aws:iam::12345:role/short' must be an IAM role name or ARN"),
+    ({"batch_extra": "      job_role: 'my role'\n"}, "batch.job_role: 'my role' must be an IAM role name or ARN"),
+    ({"batch_extra": f"        instance_types: [{OTHER_FAMILY}]\n"},
+     f"batch.compute_resources.instance_types: ['{OTHER_FAMILY}'] must be linux/{build_architecture()} instances"),
+], ids=["no-subnets", "no-security-groups", "memory", "vcpus-above-max", "fractional-vcpus", "main-node",
+        "job-role-account", "job-role-name", "instance-architecture"])
 def test_bad_batch_input_exits_2_before_any_resource(scar, batch_env, tmp_path, counter, change, expected):
     subnets, groups = batch_env
     text = batch_fdl("badfn", change.get("subnets", subnets), change.get("groups", groups),

@@ -1,33 +1,34 @@
 """The supervisor's AWS Batch paths against moto: the Lambda handler of a `batch` function submits a job
-carrying the event (checked through DescribeJobs); the job's entry point, run on this machine from the
-artifact scar uploaded (its SHA-256 checked as the instances check it) with exactly the environment the job
-receives, writes the output to moto's S3; `lambda-batch` hands over a run that outlives the time left
-without uploading anything, and keeps a run that fits."""
+carrying the event (checked through DescribeJobs); the job's command, run in the sandbox on an image without
+Python, from the artifact scar uploaded (installed by the user data's own lines, which refuse it tampered with)
+with exactly the environment the job receives, writes the output to moto's S3; `lambda-batch` hands over a run
+that outlives the time left without uploading anything, and keeps a run that fits."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import json
 import os
 import re
-import subprocess
-import sys
+import shutil
 import time
-import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from devtools.images import REPO_TAG, static_busybox
 from scar.supervisor import entry
 from scar.supervisor.config import FunctionConfig
+from scar.supervisor.image import extract_image
 from scar.supervisor.response import RequestInfo
+from scar.supervisor.sandbox import Bind, run_in_rootfs
 from tests.integration.batch_support import batch_fdl, create_batch_roles, network
 from tests.integration.conftest import write_fdl
 from tests.integration.test_supervisor_storage import notification, objects
+from tests.integration.user_data_support import install_locally, user_data_script
 
+BUSYBOX = REPO_TAG
 COPY = "#!/bin/sh\nset -e\ncp \"$INPUT_FILE_PATH\" \"$TMP_OUTPUT_DIR/copy.txt\"\necho copied $STORAGE_OBJECT_KEY\n"
 IO = """
       input: [{storage_provider: s3, path: in-bucket/input}]
@@ -35,11 +36,12 @@ IO = """
 """
 
 
-def deploy(scar, deploy_env: str, tmp_path: Path, name: str, mode: str = "batch", extra: str = IO) -> None:
+def deploy(scar, deploy_env: str, tmp_path: Path, name: str, mode: str = "batch", extra: str = IO,
+           image: str = "python:3.12-slim") -> None:
     create_batch_roles(deploy_env)
     (tmp_path / "script.sh").write_text(COPY)
     subnets, groups = network(deploy_env)
-    result = scar("init", "-f", write_fdl(tmp_path, batch_fdl(name, subnets, groups, extra, mode=mode)))
+    result = scar("init", "-f", write_fdl(tmp_path, batch_fdl(name, subnets, groups, extra, mode=mode, image=image)))
     assert result.code == 0, result.stderr
 
 
@@ -85,42 +87,60 @@ def test_a_batch_function_submits_every_event_as_a_job(scar, aws, deploy_env, tm
     assert "FUNCTION_CONFIG" in variables  # the definition's own environment, merged by Batch
 
 
-def test_the_job_entry_point_runs_the_event_from_the_jobs_environment(scar, aws, s3, deploy_env, tmp_path,
-                                                                      handler):
-    deploy(scar, deploy_env, tmp_path, "jobfn")
+@pytest.mark.skipif(shutil.which("bwrap") is None or static_busybox() is None or shutil.which("patchelf") is None,
+                    reason="bubblewrap, busybox-static and patchelf are needed (scripts/install-system-deps.sh)")
+def test_the_job_runs_on_an_image_without_python_from_the_installed_artifact(scar, aws, s3, deploy_env, tmp_path,
+                                                                           handler, base_image):
+    """The key proof that a job needs nothing of its image: the definition's command runs in the sandbox on a
+    busybox image (no Python, no libc), with the artifact installed by the user data's own lines and mounted
+    where the definition mounts it, and exactly the environment the job receives."""
+    deploy(scar, deploy_env, tmp_path, "jobfn", image=BUSYBOX)
     s3.create_bucket(Bucket="in-bucket")
     s3.create_bucket(Bucket="out-bucket")
     s3.put_object(Bucket="in-bucket", Key="input/data.txt", Body=b"from the job")
     job_id = job_id_of(handler(aws, "jobfn", notification("input/data.txt")))
     job, = aws("batch").describe_jobs(jobs=[job_id])["jobs"]
-    variables = {item["name"]: item["value"] for item in job["container"]["environment"]}
+    definition, = aws("batch").describe_job_definitions(jobDefinitionName="jobfn", status="ACTIVE")["jobDefinitions"]
+    container = definition["containerProperties"]
+    assert container["image"] == BUSYBOX
 
-    # install the artifact as the instances' user data does: the pinned SHA-256 must match
-    ec2 = aws("ec2")
-    version, = ec2.describe_launch_template_versions(LaunchTemplateName="faas-supervisor-jobfn")[
+    # the instance: the artifact the user data names, refused when tampered with, else installed by its lines
+    version, = aws("ec2").describe_launch_template_versions(LaunchTemplateName="faas-supervisor-jobfn")[
         "LaunchTemplateVersions"]
-    user_data = base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
-    bucket, key = re.search(r"s3://([^/]+)/(\S+)", user_data).groups()
+    user_data = version["LaunchTemplateData"]["UserData"]
+    bucket, key = re.search(r"s3://([^/\s']+)/([^\s']+)", user_data_script(user_data)).groups()
     artifact = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    assert re.search(r"([0-9a-f]{64})  /opt/scar-supervisor/supervisor.zip", user_data).group(1) \
-        == hashlib.sha256(artifact).hexdigest()
-    installed = tmp_path / "opt-scar-supervisor"
-    zipfile.ZipFile(io.BytesIO(artifact)).extractall(installed)
+    host = tmp_path / "instance"
+    host.mkdir()
+    tampered = install_locally(user_data, artifact[:-1] + bytes([artifact[-1] ^ 1]), host / "a.tar.gz", host / "scar")
+    assert tampered.returncode != 0 and "FAILED" in tampered.stdout + tampered.stderr
+    assert not (host / "scar").exists()  # nothing unpacked
+    installed = install_locally(user_data, artifact, host / "a.tar.gz", host / "scar")
+    assert installed.returncode == 0, installed.stderr
 
-    # the job's environment, with the volume where this machine has it and the emulator's endpoint
-    assert variables["PYTHONPATH"] == "/opt/scar-supervisor/python"
-    environment = {**variables, "PYTHONPATH": str(installed / "python"), "PATH": os.environ["PATH"],
-                   "HOME": str(tmp_path), "AWS_BATCH_JOB_ID": job_id,
+    # the container: the image's root filesystem, with no Python anywhere in it
+    cache = tmp_path / "rootfs-cache"
+    image = extract_image(base_image, cache)
+    assert not [path for path in image.rootfs.rglob("*python*")]
+    (image.rootfs / "opt" / "scar").mkdir(parents=True)  # Docker creates a bind mount's target, as ECS asks it to
+    volume, = container["volumes"]
+    mount, = container["mountPoints"]
+    assert (mount["sourceVolume"], mount["readOnly"]) == (volume["name"], True)
+    assert volume["host"]["sourcePath"] == mount["containerPath"] == "/opt/scar"
+    # what the job's container gets: the image's variables, the job's (the definition's merged with the submitted
+    # ones by Batch), the job id; and, standing in for the instance role, moto's endpoint and test credentials
+    environment = {**image.config.env, **{item["name"]: item["value"] for item in job["container"]["environment"]},
+                   "AWS_BATCH_JOB_ID": job_id, "HOME": "/tmp",
                    **{k: v for k, v in os.environ.items() if k.startswith("AWS_")}}
-    done = subprocess.run([sys.executable, "-m", "scar.supervisor.batch"], env=environment, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1])["statusCode"] == 200
-    assert str(installed) in subprocess.run(  # the supervisor that ran is the installed artifact's
-        [sys.executable, "-c", "import scar.supervisor.batch as b; print(b.__file__)"], env=environment,
-        capture_output=True, text=True, check=True).stdout
+    done = run_in_rootfs(image.rootfs, container["command"], environment,
+                         binds=[Bind(host / "scar", mount["containerPath"])], workdir="/", timeout=120,
+                         network=True, prefer="bubblewrap")
+    output = done.output.decode()
+    assert (done.exit_code, done.sandbox) == (0, "bubblewrap"), output
+    answer, = [line for line in output.splitlines() if line.startswith('{"statusCode"')]  # the job's log
+    assert json.loads(answer)["statusCode"] == 200
     assert objects(s3, "out-bucket") == {"output/copy.txt": b"from the job"}
-    assert "copied input/data.txt" in done.stderr
+    assert "copied input/data.txt" in output
 
 
 def lambda_batch_supervisor(aws, name: str, tmp_path: Path):

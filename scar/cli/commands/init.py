@@ -22,7 +22,7 @@ from scar.aws.deployment import (
     plan_region,
 )
 from scar.aws.errors import message_of
-from scar.aws.identity import caller_identity
+from scar.aws.identity import Identity, caller_identity
 from scar.aws.provider import AwsProvider
 from scar.aws.resources import FunctionArtifacts
 from scar.aws.tags import (
@@ -39,16 +39,18 @@ from scar.aws.tags import (
 )
 from scar.cli.output import table
 from scar.cli.role_help import role_help
-from scar.config.defaults import OWN_SUPERVISOR_VERSIONS
+from scar.config.defaults import OWN_SUPERVISOR_VERSIONS, cache_folder
 from scar.config.specs import FunctionSpec, StorageProvidersSpec
 from scar.deploy.interrupt import interruptible, run_all
 from scar.deploy.model import outcome as plan_outcome
 from scar.errors import BadInputError, ConfigError, OperationFailed
+from scar.package.batch_runtime import BatchRuntime, batch_runtime
 from scar.package.function_config import function_config, secret_values
 from scar.package.function_zip import FunctionPackage, build_function_zip, check_sizes
 from scar.package.image_function import image_artifacts
 from scar.package.layer import LayerPackage, build_supervisor_layer
 from scar.package.udocker_engine import default_cache_dir, obtain_engine
+from scar.registry.store import ImageStore
 from scar.version import __version__
 
 if TYPE_CHECKING:
@@ -135,7 +137,7 @@ def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, provider
         # the threads that use this session's clients: the functions' pool and the region's own thread
         session = ctx.aws(region, profile, concurrency=min(MAX_PARALLEL_FUNCTIONS, len(members)) + 1)
         identity = caller_identity(session.client("sts"))
-        deployments = [FunctionDeployment(spec, _artifacts(spec, identity.owner, layer_package, providers))
+        deployments = [FunctionDeployment(spec, _artifacts(spec, identity, layer_package, providers))
                        for spec in members]
         planned = RegionDeployment(AwsProvider(session, identity), layer_name, deployments)
         plan_region(planned, layer_package, members[0].lambda_.supervisor.license_info)
@@ -143,8 +145,9 @@ def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, provider
     return regions
 
 
-def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
+def _artifacts(spec: FunctionSpec, identity: Identity, layer_package: LayerPackage,
                providers: StorageProvidersSpec) -> FunctionArtifacts:
+    owner = identity.owner
     config = function_config(spec, __version__, providers=providers)
     secrets = secret_values(spec, providers)
     deployment = spec.lambda_.deployment
@@ -166,16 +169,17 @@ def _artifacts(spec: FunctionSpec, owner: str, layer_package: LayerPackage,
         tags[TAG_CREDENTIALS] = "ssm"
     batch = None
     if spec.lambda_.execution_mode != "lambda":  # the AWS Batch resources, and what rm needs to find them
-        batch = batch_artifacts(spec, config, _batch_supervisor())
+        batch = batch_artifacts(spec, config, _batch_runtime(), identity.account)
         tags.update({TAG_EXECUTION_MODE: spec.lambda_.execution_mode, TAG_DEPLOYMENT: deployment.bucket,
                      TAG_LAUNCH_TEMPLATE: launch_template_name(spec)})
     return FunctionArtifacts(package, needs_bucket, {k: v for k, v in tags.items() if v}, secrets, batch, image)
 
 
 @functools.cache
-def _batch_supervisor() -> LayerPackage:
-    """What Batch instances install: the supervisor alone (its jobs run the image directly, never udocker)."""
-    return build_supervisor_layer(None)
+def _batch_runtime() -> BatchRuntime:
+    """What Batch instances install: the supervisor with its own Python (its jobs run the image directly,
+    never udocker), built once per run and kept in the image store."""
+    return batch_runtime(ImageStore(cache_folder() / "images"))
 
 
 def _file_name(path: Path | None) -> str:
