@@ -95,7 +95,8 @@ DESCRIPTIONS: dict[str, str] = {
     "aws.batch.compute_resources.min_v_cpus": "fewest vCPUs",
     "aws.batch.compute_resources.max_v_cpus": "most vCPUs",
     "aws.batch.compute_resources.subnets": "subnet ids (required for Batch)",
-    "aws.batch.compute_resources.instance_types": "EC2 instance types, or optimal",
+    "aws.batch.compute_resources.instance_types": "EC2 instance types, or optimal (x86_64); of the building "
+                                                   "machine's architecture",
     "aws.batch.compute_resources.launch_template_name": "launch template that installs the supervisor",
     "aws.batch.compute_resources.instance_role": "instance profile ARN ({account_id} is filled in)",
     "aws.batch.compute_resources.bid_percentage": "SPOT: highest price, in percent of on-demand",
@@ -105,6 +106,8 @@ DESCRIPTIONS: dict[str, str] = {
     "aws.batch.multi_node_parallel.enabled": "run each job on several nodes",
     "aws.batch.multi_node_parallel.number_nodes": "nodes per job, 1 to 1000",
     "aws.batch.multi_node_parallel.main_node_index": "index of the main node",
+    "aws.batch.job_role": "IAM role of the jobs (name or ARN, {account_id} is filled in; trusts "
+                          "ecs-tasks.amazonaws.com); none: the instance role",
     "aws.ecr": "the image repository of runtime: image functions",
     "aws.ecr.delete_image": "scar rm deletes the function's image",
     "aws.ecr.registry_url": "push to this registry instead of the account's ECR",
