@@ -1,7 +1,7 @@
 """AWS Batch from the supervisor's side: submitting a job that carries the event (`execution_mode: batch`,
-and `lambda-batch` when a run would not fit in Lambda), and the job's own entry point,
-`python -m scar.supervisor.batch`, which reads the event from the job's environment (a Batch job has no
-stdin) and runs it exactly as in Lambda."""
+and `lambda-batch` when a run would not fit in Lambda), and the job's own entry point, `main` (run by the
+artifact's entry script with the artifact's own Python: scar/package/batch_runtime.py), which reads the event
+from the job's environment (a Batch job has no stdin) and runs it exactly as in Lambda."""
 
 from __future__ import annotations
 
