@@ -19,7 +19,7 @@ import pytest
 from botocore.stub import Stubber
 
 from scar.aws import batch_waiters
-from scar.aws.batch_spec import JOB_DEFINITION_LIMIT, check_definition_size, user_data
+from scar.aws.batch_spec import JOB_DEFINITION_LIMIT, check_definition_size, job_role_arn, user_data
 from scar.errors import AwsError, BadInputError
 from scar.package.instance_types import instance_architecture, mismatched
 from scar.supervisor.batch import MAX_EVENT, BatchError, job_overrides
@@ -143,3 +143,13 @@ def test_instance_types_are_told_apart_by_architecture(instance_type, architectu
     assert instance_architecture(instance_type) == architecture
     assert mismatched([instance_type, "m7i" if architecture == "arm64" else "m7g"], architecture) == [
         "m7i" if architecture == "arm64" else "m7g"]
+
+
+@pytest.mark.parametrize(("role", "partition", "expected"), [
+    ("scar-jobs", "aws", "arn:aws:iam::123456789012:role/scar-jobs"),
+    ("scar-jobs", "aws-cn", "arn:aws-cn:iam::123456789012:role/scar-jobs"),
+    ("arn:aws-us-gov:iam::{account_id}:role/p/jobs", "aws-us-gov", "arn:aws-us-gov:iam::123456789012:role/p/jobs"),
+    ("arn:aws:iam::210987654321:role/other", "aws", "arn:aws:iam::210987654321:role/other"),
+])
+def test_the_job_role_is_an_arn_in_the_account_and_partition(role, partition, expected):
+    assert job_role_arn(role, "123456789012", partition) == expected

@@ -15,7 +15,7 @@ KIND = "job definition"
 @register("aws")
 class JobDefinition(BatchKind):
     """Named after the function. Params: RegisterJobDefinition's (type, containerProperties or
-    nodeProperties, platformCapabilities)."""
+    nodeProperties, platformCapabilities; the container's jobRoleArn with batch.job_role)."""
 
     kind = KIND
     what = "AWS Batch job definition"
@@ -33,7 +33,8 @@ class JobDefinition(BatchKind):
         container = params.get("containerProperties") or params["nodeProperties"]["nodeRangeProperties"][0]["container"]
         shown = ", ".join(f"{r['type']} {r['value']}" for r in container["resourceRequirements"])
         nodes = f", {params['nodeProperties']['numNodes']} nodes" if params["type"] == "multinode" else ""
-        return f"{container['image']}, {shown}{nodes}"
+        role = f", job role {container['jobRoleArn']}" if "jobRoleArn" in container else ""
+        return f"{container['image']}, {shown}{nodes}{role}"
 
     def revisions(self, name: str) -> list[dict[str, Any]]:
         """The active revisions, newest first."""
