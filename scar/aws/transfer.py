@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -14,6 +15,7 @@ from s3transfer.subscribers import BaseSubscriber
 
 from scar.aws.errors import describe
 from scar.aws.s3 import S3, S3Location, S3Object
+from scar.aws.small_objects import SMALL_OBJECT_MAX, allow_small_puts_without_expect, get_small, put_small
 from scar.errors import BadInputError
 
 MIB = 1024 * 1024
@@ -39,6 +41,11 @@ class TransferReport:
     @property
     def bytes(self) -> int:
         return sum(item.size for item in self.done)
+
+    def in_order(self, planned: list[TransferItem]) -> None:
+        """`done` in the order of the plan (small files go first, whatever their place in it)."""
+        place = {id(item): n for n, item in enumerate(planned)}
+        self.done.sort(key=lambda item: place[id(item)])
 
 
 @dataclass(frozen=True)
@@ -95,17 +102,40 @@ def plan_upload(source: Path, location: S3Location) -> list[TransferItem]:
     return items
 
 
+def _small_first(items: list[TransferItem]) -> tuple[list[TransferItem], list[TransferItem]]:
+    """Small files (one request each, scar.aws.small_objects) and the others (s3transfer). They go in that
+    order, one group at a time, so that no more than `concurrency` requests are ever in flight."""
+    return [i for i in items if i.size <= SMALL_OBJECT_MAX], [i for i in items if i.size > SMALL_OBJECT_MAX]
+
+
+def _transfer_small(task: Callable[..., None], s3: S3, items: list[TransferItem], location: S3Location,
+                    options: TransferOptions, progress: Progress, report: TransferReport,
+                    label: Callable[[TransferItem], str]) -> None:
+    """`task` for each item on `concurrency` threads; on Ctrl-C the queued ones are dropped and only those
+    under way finish."""
+    pool = ThreadPoolExecutor(max_workers=options.concurrency)
+    try:
+        _collect([(item, pool.submit(task, s3.client, location.bucket, item.key, item.local, progress))
+                  for item in items], report, label)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def upload(s3: S3, items: list[TransferItem], location: S3Location, options: TransferOptions,
            progress: Progress) -> TransferReport:
     report = TransferReport(location)
     started = time.monotonic()
+    small, large = _small_first(items)
+    allow_small_puts_without_expect(s3.client)
+    _transfer_small(put_small, s3, small, location, options, progress, report, _path_of)
     with TransferManager(s3.client, options.config()) as manager:
         futures = [
             (item, manager.upload(str(item.local), location.bucket, item.key,
                                   subscribers=[_Subscriber(item, progress)]))
-            for item in items
+            for item in large
         ]
-        _collect(futures, report, lambda item: str(item.local))
+        _collect(futures, report, _path_of)
+    report.in_order(items)
     report.seconds = time.monotonic() - started
     return report
 
@@ -138,23 +168,39 @@ def plan_download(s3: S3, location: S3Location, destination: Path) -> tuple[list
 
 def download(s3: S3, items: list[TransferItem], location: S3Location, options: TransferOptions,
              progress: Progress) -> TransferReport:
-    """Download every item; s3transfer writes each to a temporary file renamed into place when complete,
-    so an interrupted or failed download never leaves a partial file under the final name."""
+    """Download every item; each is written to a temporary file renamed into place when complete (by
+    small_objects or s3transfer), so an interrupted or failed download never leaves a partial file under the
+    final name."""
     report = TransferReport(location)
     started = time.monotonic()
+    small, large = _small_first([item for item in items if _make_parent(item, report)])
+    _transfer_small(get_small, s3, small, location, options, progress, report, _key_of)
     with TransferManager(s3.client, options.config()) as manager:
-        futures = []
-        for item in items:
-            try:
-                item.local.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                report.failed.append((item.key, f"cannot create {item.local.parent}: {err.strerror or err}"))
-                continue
-            futures.append((item, manager.download(location.bucket, item.key, str(item.local),
-                                                   subscribers=[_Subscriber(item, progress)])))
-        _collect(futures, report, lambda item: item.key)
+        futures = [(item, manager.download(location.bucket, item.key, str(item.local),
+                                           subscribers=[_Subscriber(item, progress)]))
+                   for item in large]
+        _collect(futures, report, _key_of)
+    report.in_order(items)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _path_of(item: TransferItem) -> str:
+    return str(item.local)
+
+
+def _key_of(item: TransferItem) -> str:
+    return item.key
+
+
+def _make_parent(item: TransferItem, report: TransferReport) -> bool:
+    """The item's folder exists (created if needed); else the item is reported failed."""
+    try:
+        item.local.parent.mkdir(parents=True, exist_ok=True)
+        return True
+    except OSError as err:
+        report.failed.append((item.key, f"cannot create {item.local.parent}: {err.strerror or err}"))
+        return False
 
 
 def _collect(futures: list[tuple[TransferItem, Any]], report: TransferReport,

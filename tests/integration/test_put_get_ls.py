@@ -85,17 +85,17 @@ def test_put_reports_each_failed_file_and_exits_1(scar, cloud, s3, tmp_path, mon
     make_tree(src)
     (src / "locked.txt").write_text("secret")
     # Mock: tests run as root, who can read any file, and no emulator can make a local read fail;
-    # so the local read of this one file fails as it would for an unreadable file.
-    from s3transfer.utils import OSUtils
+    # so the local read of this one (small) file fails as it would for an unreadable file.
+    from scar.aws import small_objects
 
-    real_open = OSUtils.open
+    real_read = small_objects.read_file
 
-    def failing_open(self, filename, mode):
-        if str(filename).endswith("locked.txt"):
-            raise PermissionError(13, "Permission denied", str(filename))
-        return real_open(self, filename, mode)
+    def failing_read(path):
+        if str(path).endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
 
-    monkeypatch.setattr(OSUtils, "open", failing_open)
+    monkeypatch.setattr(small_objects, "read_file", failing_read)
     result = scar("put", "-b", "partial-bucket", "-p", src)
     assert result.code == 1
     assert "Uploaded 4 file(s)" in result.stdout and "1 failed" in result.stdout
@@ -225,3 +225,22 @@ def test_ls_missing_bucket_json_error(scar, cloud):
     result = scar("ls", "-b", "absent-bucket", "-j")
     assert result.code == 1
     assert json.loads(result.stdout)["Error"]["Message"] == "bucket 'absent-bucket' does not exist"
+
+
+def test_round_trip_of_small_and_large_files_in_one_run(scar, cloud, s3, tmp_path):
+    """Small files (one request each) and a large one (s3transfer, multipart) in the same put and get: every
+    file arrives intact, the JSON lists them in the order of the plan, and no temporary file is left."""
+    files = make_tree(tmp_path / "src")
+    large = os.urandom(6 * 1024 * 1024 + 1)  # above the small-file limit and the 5 MiB chunk
+    (tmp_path / "src" / "m" / "large.bin").parent.mkdir()
+    (tmp_path / "src" / "m" / "large.bin").write_bytes(large)
+    files["m/large.bin"] = large
+    put = scar("-j", "put", "-b", "mixed-bucket/data", "-p", tmp_path / "src", "--chunk-size", "5")
+    assert put.code == 0, put.stderr
+    assert [entry["Key"] for entry in json.loads(put.stdout)["Uploaded"]] == [
+        "data/a.txt", "data/space name.txt", "data/m/large.bin", "data/sub/b.bin", "data/sub/deeper/c.txt"]
+    get = scar("get", "-b", "mixed-bucket/data", "-p", tmp_path / "back", "--chunk-size", "5")
+    assert get.code == 0, get.stderr
+    found = {p.relative_to(tmp_path / "back").as_posix(): p.read_bytes()
+             for p in (tmp_path / "back").rglob("*") if p.is_file()}
+    assert found == files
