@@ -9,6 +9,12 @@ microburst pins its own dependencies, so it lives in a virtualenv of its own (`m
                           "error": {"code": "TooManyRequestsException", "status": 429}}])
 
 Rules are checked in order and the first match wins; see /work/shared/reference/registry-and-benchmarks.md.
+
+microburst (0.10) draws its faults from Python's global random generator and has no option to seed it:
+`Microburst(..., seed=N)` runs its CLI through a small bootstrap that adds one control route seeding that
+generator (`reseed(N)` changes the seed later). A seed fixes the sequence of draws, so calls made one after
+the other meet the same faults on every run; calls made concurrently take the same draws in the order they
+arrive, which the scheduler decides.
 """
 
 from __future__ import annotations
@@ -40,6 +46,25 @@ WARM_UP_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "iam": ("list_roles", {"MaxItems": 1}),
     "s3": ("list_buckets", {}),
 }
+#: microburst's CLI with POST /_microburst/seed {"seed": N}, which seeds the generator its rules draw from.
+_SEEDABLE = """
+import random, sys
+from aiohttp import web
+import microburst.core.pipeline as pipeline
+from microburst.cli import main
+
+unseeded = pipeline.handle_control
+
+async def handle_control(proxy, request):
+    if request.match_info.get("tail", "").strip("/") == "seed" and request.method == "POST":
+        seed = (await request.json())["seed"]
+        random.seed(seed)
+        return web.json_response({"seed": seed})
+    return await unseeded(proxy, request)
+
+pipeline.handle_control = handle_control
+sys.exit(main(sys.argv[1:]))
+"""
 _METRIC = re.compile(r'^microburst_faults_total\{service="([^"]*)",operation="([^"]*)",action="([^"]*)"\} (\d+)$')
 
 
@@ -65,23 +90,26 @@ class Microburst(LocalServer):
     """microburst on 127.0.0.1 and a free port, forwarding to `upstream`, as a context manager.
 
     On start it waits until healthy, warms up `warm_up` services (before the rules apply, so the warm-up is
-    fast and fires nothing), then installs `rules`. Its per-request log goes to `log_file` or nowhere.
+    fast and fires nothing), then installs `rules`, and seeds its random draws if `seed` is given. Its
+    per-request log goes to `log_file` or nowhere.
     """
 
     name = "microburst"
 
     def __init__(self, upstream: str, rules: list[dict[str, Any]] | None = None, *, executable: str | None = None,
                  log_file: Path | None = None, warm_up: Iterable[str] = tuple(WARM_UP_CALLS),
-                 region: str = "us-east-1") -> None:
+                 region: str = "us-east-1", seed: int | None = None) -> None:
         super().__init__(log_file)
         self.upstream = upstream
         self.rules = list(rules or [])
         self.executable = find_microburst(executable)
         self._warm_up = tuple(warm_up)
         self._region = region
+        self._seed = seed
 
     def command(self) -> list[str]:
-        return [self.executable, "--host", "127.0.0.1", "--port", str(self.port), "--upstream", self.upstream,
+        launcher = [self.executable] if self._seed is None else [_interpreter(self.executable), "-c", _SEEDABLE]
+        return [*launcher, "--host", "127.0.0.1", "--port", str(self.port), "--upstream", self.upstream,
                 "--no-resign"]
 
     def probe(self) -> None:
@@ -90,6 +118,8 @@ class Microburst(LocalServer):
     def ready(self) -> None:
         self.warm_up(self._warm_up)
         self.set_rules(self.rules)
+        if self._seed is not None:
+            self.reseed(self._seed)
 
     def warm_up(self, services: Iterable[str]) -> None:
         """One cheap request per service through the proxy (fake credentials; the upstream is an emulator)."""
@@ -110,6 +140,13 @@ class Microburst(LocalServer):
     def add_rules(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Append rules after the current ones."""
         return self._call("PATCH", "rules", rules)
+
+    def reseed(self, seed: int) -> None:
+        """Seed the draws of the rules' probabilities (only with `seed` given at construction)."""
+        if self._seed is None:
+            raise ValueError("this microburst was started without a seed: pass seed= to Microburst()")
+        self._call("POST", "seed", {"seed": seed})
+        self._seed = seed
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "health")
@@ -142,3 +179,12 @@ class Microburst(LocalServer):
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read()
+
+
+def _interpreter(executable: str) -> str:
+    """The Python a console script runs with (its #! line): microburst's own virtualenv."""
+    with open(executable, "rb") as script:
+        first = script.readline().decode(errors="replace")
+    if not first.startswith("#!") or "python" not in first:
+        raise MicroburstUnavailable(f"{executable} is not a Python console script: it cannot be seeded")
+    return first[2:].split()[0]
