@@ -110,6 +110,26 @@ def test_log_json(scar, two_invocations):
         {"Timestamp": t + 8, "LogStreamName": "s1", "Message": f"REPORT RequestId: {FIRST}\tDuration: 8.00 ms\n"}]}
 
 
+def test_log_json_is_written_exactly_as_one_document(scar, logs):
+    """-j writes the document as the pages arrive; the bytes are those of json.dump of the whole document,
+    for an empty group as for one whose events span two pages (moto pages at 10,000 events)."""
+    empty = scar("log", "-n", "fn", "-j")
+    assert empty.code == 0, empty.stderr
+    assert empty.stdout == json.dumps({"LogGroupName": GROUP, "Events": []}, indent=2) + "\n"
+    t = now_ms() - 60_000
+    events = [(t + i // 10, f"line {i}") for i in range(10_050)]
+    put(logs, "s1", *events[:10_000])
+    put(logs, "s2", *events[10_000:])
+    document = scar("log", "-n", "fn", "-j")
+    assert document.code == 0, document.stderr
+    expected = {"LogGroupName": GROUP, "Events": [{"Timestamp": ts, "LogStreamName": "s1" if i < 10_000 else "s2",
+                                                   "Message": message} for i, (ts, message) in enumerate(events)]}
+    assert document.stdout == json.dumps(expected, indent=2) + "\n"
+    text = scar("log", "-n", "fn")
+    assert text.code == 0, text.stderr
+    assert text.stdout == "".join(f"{message}\n" for _, message in events)
+
+
 def test_log_json_with_follow_is_bad_input(scar, cloud):
     result = scar("log", "-n", "fn", "--follow", "-j")
     assert result.code == 2

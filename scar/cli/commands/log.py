@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from time import sleep  # a name of this module, so tests can stand in for the wait
 from typing import TYPE_CHECKING, Any
@@ -105,9 +105,36 @@ def _print_events(ctx: Context, events: Iterable[dict[str, Any]]) -> int:
 
 
 def _print_document(ctx: Context, query: Query, logs: Logs) -> None:
-    events = [{"Timestamp": e.get("timestamp"), "LogStreamName": e.get("logStreamName"), "Message": e.get("message")}
-              for e in _events(logs, query, query.start_ms)]
-    ctx.output.result({"LogGroupName": query.group, "Events": events}, None)
+    """One JSON document of every event, written as the pages arrive (json.dump writes as it encodes), so
+    memory stays flat however many events there are. With -v every AWS answer goes into the document, so
+    there the events are read first and the document holds all the answers (as every command's)."""
+    events = ({"Timestamp": e.get("timestamp"), "LogStreamName": e.get("logStreamName"), "Message": e.get("message")}
+              for e in _events(logs, query, query.start_ms))
+    listed = list(events) if ctx.output.wants_answers else _StreamedList(events)
+    ctx.output.result({"LogGroupName": query.group, "Events": listed}, None)
+
+
+class _StreamedList(list):  # type: ignore[type-arg]
+    """A list for json.dump that yields its items from an iterator, once, instead of holding them.
+
+    The first item is read at once, so that a failure of the first page (access denied, say) comes before
+    any of the document is written."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        super().__init__()
+        self._items = items
+        self._first = next(items, _NONE)
+
+    def __bool__(self) -> bool:
+        return self._first is not _NONE
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._first is not _NONE:
+            yield self._first
+            yield from self._items
+
+
+_NONE = object()
 
 
 def _follow(ctx: Context, query: Query, logs: Logs) -> None:
