@@ -81,7 +81,7 @@ main()
 
 def _runtime_files() -> list[LayerFile]:
     if shutil.which("patchelf") is None:
-        raise ScarError("runtime: image needs patchelf to build the supervisor's Python runtime "
+        raise ScarError("runtime: image and AWS Batch functions need patchelf to build the supervisor's Python runtime "
                         "(Debian package patchelf; scripts/install-system-deps.sh)")
     executable = Path(sys.executable).resolve()
     stdlib = Path(sysconfig.get_paths()["stdlib"])

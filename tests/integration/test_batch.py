@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from scar.supervisor.batch import job_overrides
 from scar.supervisor.config import FunctionConfig
 from tests.integration.batch_support import batch_fdl, batch_state, create_batch_roles, network
 from tests.integration.conftest import write_fdl
+
+#: every Batch init builds the supervisor's Python runtime (batch_runtime.py), which needs patchelf
+pytestmark = pytest.mark.skipif(shutil.which("patchelf") is None, reason="patchelf is needed "
+                                "(scripts/install-system-deps.sh)")
 
 ACCOUNT = "123456789012"
 #: a family of the other architecture than this machine's (Graviton on x86_64, and the other way round)

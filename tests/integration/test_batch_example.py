@@ -8,7 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.integration.batch_support import batch_state, create_batch_roles, network
+
+#: every Batch init builds the supervisor's Python runtime (batch_runtime.py), which needs patchelf
+pytestmark = pytest.mark.skipif(shutil.which("patchelf") is None, reason="patchelf is needed "
+                                "(scripts/install-system-deps.sh)")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "video-workflow"
 EMPTY = {"compute environments": {}, "job queues": {}, "job definitions": [], "launch templates": {}}
