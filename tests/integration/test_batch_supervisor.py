@@ -132,7 +132,8 @@ def test_the_job_runs_on_an_image_without_python_from_the_installed_artifact(sca
     assert (mount["sourceVolume"], mount["readOnly"]) == (volume["name"], True)
     assert volume["host"]["sourcePath"] == mount["containerPath"] == "/opt/scar"
     # what the job's container gets: the image's variables, the job's (the definition's merged with the submitted
-    # ones by Batch), the job id; and, standing in for the instance role, moto's endpoint and test credentials
+    # ones by Batch), the job id, a HOME (Docker sets one); and, standing in for the instance role, moto's
+    # endpoint and test credentials
     environment = {**image.config.env, **{item["name"]: item["value"] for item in job["container"]["environment"]},
                    "AWS_BATCH_JOB_ID": job_id, "HOME": "/tmp",
                    **{k: v for k, v in os.environ.items() if k.startswith("AWS_")}}
