@@ -108,7 +108,8 @@ def test_the_job_runs_on_an_image_without_python_from_the_installed_artifact(sca
     container = definition["containerProperties"]
     assert container["image"] == BUSYBOX
 
-    # the instance: the artifact the user data names, refused when tampered with, else installed by its lines
+    # the instance: the artifact the user data names (read here: its `aws s3 cp` line cannot run offline),
+    # refused when tampered with, else installed by the user data's other lines, run as they are
     version, = aws("ec2").describe_launch_template_versions(LaunchTemplateName="faas-supervisor-jobfn")[
         "LaunchTemplateVersions"]
     user_data = version["LaunchTemplateData"]["UserData"]
