@@ -128,13 +128,14 @@ def upload(s3: S3, items: list[TransferItem], location: S3Location, options: Tra
     small, large = _small_first(items)
     allow_small_puts_without_expect(s3.client)
     _transfer_small(put_small, s3, small, location, options, progress, report, _path_of)
-    with TransferManager(s3.client, options.config()) as manager:
-        futures = [
-            (item, manager.upload(str(item.local), location.bucket, item.key,
-                                  subscribers=[_Subscriber(item, progress)]))
-            for item in large
-        ]
-        _collect(futures, report, _path_of)
+    if large:  # s3transfer's manager starts (and at the end joins) threads of its own
+        with TransferManager(s3.client, options.config()) as manager:
+            futures = [
+                (item, manager.upload(str(item.local), location.bucket, item.key,
+                                      subscribers=[_Subscriber(item, progress)]))
+                for item in large
+            ]
+            _collect(futures, report, _path_of)
     report.in_order(items)
     report.seconds = time.monotonic() - started
     return report
@@ -175,11 +176,12 @@ def download(s3: S3, items: list[TransferItem], location: S3Location, options: T
     started = time.monotonic()
     small, large = _small_first([item for item in items if _make_parent(item, report)])
     _transfer_small(get_small, s3, small, location, options, progress, report, _key_of)
-    with TransferManager(s3.client, options.config()) as manager:
-        futures = [(item, manager.download(location.bucket, item.key, str(item.local),
-                                           subscribers=[_Subscriber(item, progress)]))
-                   for item in large]
-        _collect(futures, report, _key_of)
+    if large:
+        with TransferManager(s3.client, options.config()) as manager:
+            futures = [(item, manager.download(location.bucket, item.key, str(item.local),
+                                               subscribers=[_Subscriber(item, progress)]))
+                       for item in large]
+            _collect(futures, report, _key_of)
     report.in_order(items)
     report.seconds = time.monotonic() - started
     return report
