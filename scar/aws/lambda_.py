@@ -90,6 +90,11 @@ class Lambda:
 
     # -- layers ----------------------------------------------------------------------------------
 
+    def list_functions(self) -> list[dict[str, Any]]:
+        """Every function of the region (ListFunctions, all pages)."""
+        paginator = self.client.get_paginator("list_functions")
+        return [function for page in paginator.paginate() for function in page.get("Functions", ())]
+
     def layer_versions(self, layer_name: str) -> list[dict[str, Any]]:
         """Every version of a layer, newest first (empty when the layer does not exist)."""
         paginator = self.client.get_paginator("list_layer_versions")

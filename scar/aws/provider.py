@@ -111,6 +111,18 @@ class AwsProvider:
         """The function's resource-policy statements by Sid (empty when it has no policy or no function)."""
         return self.once(("policy", name), lambda: read_policy(self.lam.client, name))
 
+    def log_group(self, name: str) -> dict[str, Any] | None:
+        """The log group as DescribeLogGroups shows it, or None."""
+        return self.once(("log group", name), lambda: self.logs.get_group(name))
+
+    def function_listing(self) -> list[dict[str, Any]]:
+        """Every function of the region as ListFunctions shows it (all pages)."""
+        return self.once(("functions",), self.lam.list_functions)
+
+    def layer_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every version of the layer, newest first (empty when there is none)."""
+        return self.once(("layer versions", name), lambda: self.lam.layer_versions(name))
+
 
 def read_policy(client: Any, function: str) -> dict[str, dict[str, Any]]:
     try:

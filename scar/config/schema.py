@@ -124,7 +124,7 @@ class SpecBuilder:
         if not isinstance(data, Mapping):
             self.report(path, "must be a mapping of keys to values", data, _holds_secret(cls))
             data = {}
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         fields = {f.metadata.get("key") or f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for key in data:
             if key not in fields:
@@ -232,10 +232,16 @@ class SpecBuilder:
 
 
 @functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A spec class's field types, resolved once: resolving them took most of the time of loading an FDL."""
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
 def _holds_secret(tp: Any) -> bool:
     """Whether a value of type `tp` may contain a secret field (then it is never shown in messages)."""
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
+        hints = _type_hints(tp)
         return any(f.metadata.get("secret") or _holds_secret(hints[f.name]) for f in dataclasses.fields(tp))
     return any(_holds_secret(arg) for arg in typing.get_args(tp))
 

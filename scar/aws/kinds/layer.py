@@ -3,6 +3,7 @@ functions of a region, and the sweep of versions no function uses any more."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,7 +31,7 @@ class Layer(Kind):
         self.provider = provider
 
     def read(self, rid: ResourceId) -> list[dict[str, Any]]:
-        return self.provider.once(("layer versions", rid.name), lambda: self.provider.lam.layer_versions(rid.name))
+        return self.provider.layer_versions(rid.name)
 
     def plan(self, resource: Resource, current: list[dict[str, Any]], known: Any) -> list[Step]:
         wanted = resource.desired
@@ -93,19 +94,24 @@ class LayerVersion(Kind):
         raise NotImplementedError("a deleted layer version cannot be restored")
 
 
-def used_layer_arns(provider: AwsProvider, excluding: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
-    """Every layer version ARN a function of the region uses now (read afresh), but for the functions
-    named in `excluding` (the ones a plan moves to another version or removes)."""
-    paginator = provider.lam.client.get_paginator("list_functions")
-    return {entry["Arn"] for page in paginator.paginate() for function in page.get("Functions", ())
-            if function["FunctionName"] not in excluding for entry in function.get("Layers") or ()}
+def used_layer_arns(provider: AwsProvider, excluding: set[str] = frozenset(),  # type: ignore[assignment]
+                    planning: bool = False) -> set[str]:
+    """Every layer version ARN a function of the region uses, read afresh (or, when `planning`, as planning
+    listed the functions), but for the functions named in `excluding` (the ones a plan moves to another
+    version or removes)."""
+    functions = provider.function_listing() if planning else provider.lam.list_functions()
+    return {entry["Arn"] for function in functions if function["FunctionName"] not in excluding
+            for entry in function.get("Layers") or ()}
 
 
 def unused_versions(provider: AwsProvider, layer: str, keep: set[str], moving: set[str]) -> list[ResourceId]:
     """The versions of `layer` no function will use once the functions in `moving` no longer use theirs,
-    except `keep` (ARNs a plan is about to use)."""
-    used = used_layer_arns(provider, moving) | keep
-    versions = provider.lam.layer_versions(layer)
+    except `keep` (ARNs a plan is about to use). The functions and the layer's versions are those planning
+    listed (asked at once); the removal of a version checks afresh that nothing uses it."""
+    with ThreadPoolExecutor(1) as pool:
+        in_use = pool.submit(used_layer_arns, provider, moving, True)
+        versions = provider.layer_versions(layer)
+        used = in_use.result() | keep
     return [layer_version_id(provider, layer, v["Version"]) for v in versions if v["LayerVersionArn"] not in used]
 
 

@@ -24,7 +24,7 @@ class LogGroup(Kind):
         self.provider = provider
 
     def read(self, rid: ResourceId) -> dict[str, Any] | None:
-        group = self.provider.logs.get_group(rid.name)
+        group = self.provider.log_group(rid.name)
         return None if group is None else {"retentionInDays": group.get("retentionInDays")}
 
     def describe(self, desired: dict[str, Any]) -> str:

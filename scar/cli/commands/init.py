@@ -22,8 +22,9 @@ from scar.aws.deployment import (
     plan_region,
 )
 from scar.aws.errors import message_of
-from scar.aws.identity import Identity, caller_identity
+from scar.aws.identity import Identity
 from scar.aws.provider import AwsProvider
+from scar.aws.read_ahead import read_ahead
 from scar.aws.resources import FunctionArtifacts
 from scar.aws.tags import (
     TAG_API,
@@ -136,10 +137,12 @@ def _plan(specs: tuple[FunctionSpec, ...], layer_package: LayerPackage, provider
     for (region, profile, layer_name), members in groups.items():
         # the threads that use this session's clients: the functions' pool and the region's own thread
         session = ctx.aws(region, profile, concurrency=min(MAX_PARALLEL_FUNCTIONS, len(members)) + 1)
-        identity = caller_identity(session.client("sts"))
+        provider = AwsProvider(session)
+        read_ahead(provider, [spec.name for spec in members], {layer_name})
+        identity = provider.identity
         deployments = [FunctionDeployment(spec, _artifacts(spec, identity, layer_package, providers))
                        for spec in members]
-        planned = RegionDeployment(AwsProvider(session, identity), layer_name, deployments)
+        planned = RegionDeployment(provider, layer_name, deployments)
         plan_region(planned, layer_package, members[0].lambda_.supervisor.license_info)
         regions.append(planned)
     return regions

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from scar.aws import kinds as _registered  # noqa: F401 - registers the AWS kinds
 from scar.aws.errors import message_of
-from scar.aws.identity import caller_identity
 from scar.aws.kinds.function import KIND as FUNCTION
 from scar.aws.provider import AwsProvider
+from scar.aws.read_ahead import read_ahead
 from scar.aws.removal import Removal, remove_function, remove_unused_layer_versions
 from scar.cli.confirm import confirm
 from scar.cli.output import table
@@ -53,7 +53,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     layer_rows: list[tuple[str, str]] = []
     for (region, profile), members in groups.items():
         session = ctx.aws(region, profile, concurrency=MAX_PARALLEL * 2)
-        provider = AwsProvider(session, caller_identity(session.client("sts")))
+        provider = AwsProvider(session)
+        read_ahead(provider, [target.name for target in members], {_layer_of(target) for target in members})
         kinds = Kinds("aws", provider)
         done = _remove_group(provider, kinds, members, ctx.settings().storage_providers, args.dry_run)
         removals.extend(done)
@@ -79,11 +80,9 @@ def _all_functions(ctx: Context) -> list[Target]:
 
 def _remove_group(provider: AwsProvider, kinds: Kinds, members: list[Target], providers: StorageProvidersSpec,
                   dry_run: bool) -> list[Removal]:
-    default_layer = default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
-
     def remove(target: Target) -> Removal:
         spec = target.spec
-        layer = spec.lambda_.supervisor.layer_name if spec else default_layer
+        layer = _layer_of(target)
         secrets = bool(secret_values(spec, providers)) if spec else False
         try:
             return remove_function(provider, kinds, target.name, spec, layer, secrets, dry_run)
@@ -92,6 +91,12 @@ def _remove_group(provider: AwsProvider, kinds: Kinds, members: list[Target], pr
 
     with ThreadPoolExecutor(min(MAX_PARALLEL, len(members))) as pool:
         return list(pool.map(remove, members))
+
+
+def _layer_of(target: Target) -> str:
+    """The supervisor layer the definition (or scar's default) names; the function's tag says last."""
+    spec = target.spec
+    return spec.lambda_.supervisor.layer_name if spec else default_config()["aws"]["lambda"]["supervisor"]["layer_name"]
 
 
 def _report(ctx: Context, removals: list[Removal], layer_rows: list[tuple[str, str]], dry_run: bool,
