@@ -158,8 +158,9 @@ def plan_download(s3: S3, location: S3Location, destination: Path) -> tuple[list
     root = destination.resolve()
     items: list[TransferItem] = []
     refused: list[tuple[str, str]] = []
+    folders: dict[Path, bool] = {}
     for obj in objects:
-        target = _safe_target(root, obj, base)
+        target = _safe_target(root, obj, base, folders)
         if target is None:
             refused.append((obj.key, "refused: the key would be written outside the destination folder"))
         else:
@@ -216,16 +217,19 @@ def _collect(futures: list[tuple[TransferItem, Any]], report: TransferReport,
             report.done.append(item)
 
 
-def _safe_target(root: Path, obj: S3Object, base: str) -> Path | None:
+def _safe_target(root: Path, obj: S3Object, base: str, folders: dict[Path, bool]) -> Path | None:
+    """Where the object goes below `root`, or None when it would land outside. `folders` remembers the
+    verdict on each folder already seen (the many objects of one folder cost one check)."""
     relative = obj.key[len(base):] if obj.key.startswith(base) else obj.key
     parts = PurePosixPath(relative).parts
     if not parts or relative.startswith("/") or any(part in ("..", ".") for part in parts) or "\\" in relative:
         return None
     target = root.joinpath(*parts)
-    # a folder (or link) that already exists below root must not lead outside it
-    existing = target.parent
-    while existing != root and not existing.exists():
-        existing = existing.parent
-    if not existing.resolve().is_relative_to(root):
-        return None
-    return target
+    inside = folders.get(target.parent)
+    if inside is None:
+        # a folder (or link) that already exists below root must not lead outside it
+        existing = target.parent
+        while existing != root and not existing.exists():
+            existing = existing.parent
+        inside = folders[target.parent] = existing.resolve().is_relative_to(root)
+    return target if inside else None

@@ -19,14 +19,7 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
 
 def finish(ctx: Context, report: TransferReport, verb: str, files_key: str) -> int:
     """Print the summary (or the JSON document) and fail, naming each file, if any failed."""
-    document: dict[str, Any] = {
-        "Bucket": report.location.bucket,
-        "Prefix": report.location.key_prefix,
-        files_key: [{"Path": str(item.local), "Key": item.key, "Size": item.size} for item in report.done],
-        "Failed": [{"Name": name, "Error": reason} for name, reason in report.failed],
-        "Bytes": report.bytes,
-        "Seconds": round(report.seconds, 3),
-    }
+    document = _document(report, files_key) if ctx.output.json_mode else None
     if ctx.output.verbose:
         for item in report.done:
             ctx.output.notice(f"{verb.lower()} {item.local} <-> s3://{report.location.bucket}/{item.key}")
@@ -39,3 +32,14 @@ def finish(ctx: Context, report: TransferReport, verb: str, files_key: str) -> i
         lines = [f"{name}: {reason}" for name, reason in report.failed]
         raise OperationFailed(f"{len(report.failed)} file(s) failed:\n" + "\n".join(lines))
     return 0
+
+
+def _document(report: TransferReport, files_key: str) -> dict[str, Any]:
+    return {
+        "Bucket": report.location.bucket,
+        "Prefix": report.location.key_prefix,
+        files_key: [{"Path": str(item.local), "Key": item.key, "Size": item.size} for item in report.done],
+        "Failed": [{"Name": name, "Error": reason} for name, reason in report.failed],
+        "Bytes": report.bytes,
+        "Seconds": round(report.seconds, 3),
+    }
