@@ -16,7 +16,7 @@ BENCH_ARGS ?=
 LIFECYCLE_ARGS ?=
 
 .PHONY: install system-deps demo test test-fast e2e unit integration lint lint-docker docs bench bench-transfer \
-        bench-lifecycle bench-fanout bench-local clean
+        bench-transfer-latency bench-lifecycle bench-fanout bench-local bench-log clean
 
 $(STAMP): requirements.txt requirements-test.txt setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,10 @@ bench: install $(BENCH_VENV)/.installed
 bench-transfer: $(STAMP) $(BENCH_VENV)/.installed
 	AWS_CLI=$(BENCH_VENV)/bin/aws $(BIN)/python bench/transfer.py $(BENCH_ARGS)
 
+bench-transfer-latency: $(STAMP) $(MINISTACK_VENV)/.installed $(MICROBURST_VENV)/.installed $(BENCH_VENV)/.installed
+	AWS_CLI=$(BENCH_VENV)/bin/aws MICROBURST=$(MICROBURST_VENV)/bin/microburst $(BIN)/python bench/transfer_latency.py \
+	    $(BENCH_ARGS)
+
 bench-lifecycle: $(STAMP) $(MICROBURST_VENV)/.installed
 	MICROBURST=$(MICROBURST_VENV)/bin/microburst $(BIN)/python bench/lifecycle.py $(LIFECYCLE_ARGS)
 
@@ -95,6 +99,9 @@ bench-fanout: $(STAMP) $(MICROBURST_VENV)/.installed
 
 bench-local: install
 	$(BIN)/python bench/local_run.py $(BENCH_ARGS)
+
+bench-log: $(STAMP)
+	$(BIN)/python bench/log_memory.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache build *.egg-info

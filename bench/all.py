@@ -26,14 +26,12 @@ from bench.results import Measure, load  # noqa: E402
 #: (name, script, arguments): the default sizes of each benchmark; lifecycle is judged in process only
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("transfer", "transfer.py", []),
+    ("transfer behind 25 ms", "transfer_latency.py", []),
     ("lifecycle", "lifecycle.py", ["--mode", "inprocess"]),
     ("fan-out", "fanout.py", []),
     ("local run", "local_run.py", []),
     ("images", "images.py", []),
-]
-NOT_MEASURED = [
-    Measure("put/get of 1,000 small files behind 25 ms per request", "-", "AWS CLI", None, "<= 0.5x", None),
-    Measure("log over 100,000 events", "-", "flat memory", None, "flat memory", None),
+    ("log", "log_memory.py", []),
 ]
 
 
@@ -76,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="scar-bench-all-") as folder:
         for index, (name, script, arguments) in enumerate(selected):
             measures += run(name, script, arguments, Path(folder) / f"{index}.jsonl")
-    measures += NOT_MEASURED
     text = table(measures)
     print(text)
     load_average = os.getloadavg()[0]

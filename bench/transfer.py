@@ -60,7 +60,7 @@ class Row:
     name: str
     reference: str
     target: float
-    stat: str  # "best" (transfers: interference only ever adds time) or "median" (--help)
+    stat: str  # "paired" (transfers: the median of the ratios of runs made back to back) or "median" (--help)
     scar: list[Timing] = field(default_factory=list)
     other: list[Timing] = field(default_factory=list)
     error: str = ""
@@ -68,13 +68,18 @@ class Row:
     def value(self, samples: list[Timing]) -> float | None:
         if not samples:
             return None
-        walls = [sample.wall for sample in samples]
-        return min(walls) if self.stat == "best" else statistics.median(walls)
+        return statistics.median(sample.wall for sample in samples)
 
     @property
     def ratio(self) -> float | None:
+        """scar/reference. For transfers, the median of each pair's ratio: the two runs of a pair follow each
+        other, so a change of load on the shared machine between pairs moves both."""
         scar, other = self.value(self.scar), self.value(self.other)
-        return None if self.error or scar is None or other is None else scar / other
+        if self.error or scar is None or other is None:
+            return None
+        if self.stat == "paired":
+            return statistics.median(s.wall / o.wall for s, o in zip(self.scar, self.other, strict=False))
+        return scar / other
 
     @property
     def verdict(self) -> str:
@@ -86,8 +91,8 @@ class Row:
 def report(rows: list[Row]) -> str:
     headers = ("measurement", "of runs", "scar (s)", "reference", "ref (s)", "scar/ref", "target", "result")
     lines = [
-        (row.name, f"{row.stat} of {max(len(row.scar), len(row.other))}", _seconds(row.value(row.scar)),
-         row.reference, _seconds(row.value(row.other)), "-" if row.ratio is None else f"{row.ratio:.2f}",
+        (row.name, f"median of {max(len(row.scar), len(row.other))}", seconds(row.value(row.scar)),
+         row.reference, seconds(row.value(row.other)), "-" if row.ratio is None else f"{row.ratio:.2f}",
          f"<= {row.target:.1f}", row.verdict)
         for row in rows
     ]
@@ -106,7 +111,7 @@ def report(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def _seconds(value: float | None) -> str:
+def seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
@@ -181,19 +186,21 @@ def run(cmd: list[str], env: dict[str, str]) -> Timing:
 @dataclass(frozen=True)
 class Dataset:
     tree: Path  # many small files, in ten subfolders
-    big: Path  # one large file
+    big: Path | None  # one large file (None: the small files only)
     count: int
     tree_bytes: int
     big_bytes: int
     big_sha256: str
 
 
-def make_data(root: Path, files: int, file_kib: int, big_mib: int) -> Dataset:
+def make_data(root: Path, files: int, file_kib: int, big_mib: int | None) -> Dataset:
     tree = root / "tree"
     for i in range(files):
         path = tree / f"d{i % 10}" / f"f{i:05d}.bin"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(os.urandom(file_kib * KIB))
+    if big_mib is None:
+        return Dataset(tree, None, files, files * file_kib * KIB, 0, "")
     big = root / "big" / "big.bin"
     big.parent.mkdir(parents=True)
     digest = hashlib.sha256()
@@ -224,16 +231,23 @@ def local_summary(folder: Path) -> tuple[int, int]:
 
 
 class TransferBench:
-    """put and get of the data set by scar and by the AWS CLI; each measurement times one command only."""
+    """put and get of the data set by scar and by the AWS CLI; each measurement times one command only.
 
-    def __init__(self, tools: Tools, data: Dataset, work: Path, repeat: int) -> None:
+    `direct` is the emulator's own endpoint when the tools go through a proxy (bench/latency.py): the
+    untimed seeding and checks then skip the proxy. `suffix` ends every row's name."""
+
+    def __init__(self, tools: Tools, data: Dataset, work: Path, repeat: int, *, direct: str | None = None,
+                 suffix: str = "", target: float = TRANSFER_TARGET) -> None:
         import boto3  # scar's own dependency: used here only to seed and check buckets, never timed
 
         self.tools = tools
         self.data = data
         self.work = work
         self.repeat = repeat
-        self.s3 = boto3.client("s3", region_name=REGION, endpoint_url=tools.env["AWS_ENDPOINT_URL"],
+        self.suffix = suffix
+        self.target = target
+        self.direct_env = {**tools.env, "AWS_ENDPOINT_URL": direct or tools.env["AWS_ENDPOINT_URL"]}
+        self.s3 = boto3.client("s3", region_name=REGION, endpoint_url=self.direct_env["AWS_ENDPOINT_URL"],
                                aws_access_key_id="testing", aws_secret_access_key="testing")
         run_id = uuid.uuid4().hex[:8]
         self.put_bucket = f"bench-put-{run_id}"
@@ -243,26 +257,28 @@ class TransferBench:
         """Fresh buckets for this run, the get source seeded with the AWS CLI, one warm-up call of each tool."""
         for bucket in (self.put_bucket, self.get_bucket):
             self.s3.create_bucket(Bucket=bucket)
-        run(self.tools.aws_cp("--recursive", str(self.data.tree), f"s3://{self.get_bucket}/tree/"), self.tools.env)
-        run(self.tools.aws_cp(str(self.data.big), f"s3://{self.get_bucket}/big/{self.data.big.name}"),
-            self.tools.env)
+        run(self.tools.aws_cp("--recursive", str(self.data.tree), f"s3://{self.get_bucket}/tree/"), self.direct_env)
+        if self.data.big is not None:
+            run(self.tools.aws_cp(str(self.data.big), f"s3://{self.get_bucket}/big/{self.data.big.name}"),
+                self.direct_env)
         # the OS file cache, .pyc files and scar's first-run configuration file stay out of the timings
-        run(self.tools.scar("ls", "-b", f"{self.get_bucket}/big"), self.tools.scar_env)
-        run(self.tools.aws("s3", "ls", f"s3://{self.get_bucket}/big/"), self.tools.env)
+        run(self.tools.scar("ls", "-b", f"{self.get_bucket}/tree/d0"), self.tools.scar_env)
+        run(self.tools.aws("s3", "ls", f"s3://{self.get_bucket}/tree/d0/"), self.tools.env)
 
     def measure(self, selected: set[str]) -> list[Row]:
         tree = f"{self.data.count} x {self.data.tree_bytes // self.data.count // KIB} KiB"
         big = f"1 x {self.data.big_bytes // MIB} MiB"
-        cases: dict[str, tuple[Row, Callable[[str, int], Timing]]] = {
-            "put-tree": (Row(f"put {tree}", "aws s3 cp --recursive", TRANSFER_TARGET, "best"), self.put_tree),
-            "get-tree": (Row(f"get {tree}", "aws s3 cp --recursive", TRANSFER_TARGET, "best"), self.get_tree),
-            "put-big": (Row(f"put {big}", "aws s3 cp", TRANSFER_TARGET, "best"), self.put_big),
-            "get-big": (Row(f"get {big}", "aws s3 cp", TRANSFER_TARGET, "best"), self.get_big),
+        cases: dict[str, tuple[str, str, Callable[[str, int], Timing]]] = {
+            "put-tree": (f"put {tree}", "aws s3 cp --recursive", self.put_tree),
+            "get-tree": (f"get {tree}", "aws s3 cp --recursive", self.get_tree),
+            "put-big": (f"put {big}", "aws s3 cp", self.put_big),
+            "get-big": (f"get {big}", "aws s3 cp", self.get_big),
         }
         rows = []
-        for name, (row, measure) in cases.items():
-            if name not in selected:
+        for case, (name, reference, measure) in cases.items():
+            if case not in selected:
                 continue
+            row = Row(name + self.suffix, reference, self.target, "paired")
             rows.append(row)
             try:
                 for rep in range(self.repeat):
@@ -286,8 +302,9 @@ class TransferBench:
 
     def put_big(self, tool: str, rep: int) -> Timing:
         prefix = f"{tool}-big-{rep}"
-        timing = self._run(tool, scar=("put", "-b", f"{self.put_bucket}/{prefix}", "-p", str(self.data.big)),
-                           aws=(str(self.data.big), f"s3://{self.put_bucket}/{prefix}/{self.data.big.name}"))
+        big = self._big()
+        timing = self._run(tool, scar=("put", "-b", f"{self.put_bucket}/{prefix}", "-p", str(big)),
+                           aws=(str(big), f"s3://{self.put_bucket}/{prefix}/{big.name}"))
         self._check_and_delete(prefix, 1, self.data.big_bytes)
         return timing
 
@@ -306,16 +323,22 @@ class TransferBench:
 
     def get_big(self, tool: str, rep: int) -> Timing:
         dest = self.work / "get" / f"{tool}-big-{rep}"
-        source = f"{self.get_bucket}/big/{self.data.big.name}"
+        name = self._big().name
+        source = f"{self.get_bucket}/big/{name}"
         try:
             timing = self._run(tool, scar=("get", "-b", source, "-p", str(dest)),
-                               aws=(f"s3://{source}", str(dest / self.data.big.name)))
-            target = dest / self.data.big.name
+                               aws=(f"s3://{source}", str(dest / name)))
+            target = dest / name
             if not target.is_file() or sha256(target) != self.data.big_sha256:
                 raise BenchError(f"{tool} did not download {target} intact")
             return timing
         finally:
             shutil.rmtree(dest, ignore_errors=True)
+
+    def _big(self) -> Path:
+        if self.data.big is None:
+            raise BenchError("this data set has no large file")
+        return self.data.big
 
     def _run(self, tool: str, scar: tuple[str, ...], aws: tuple[str, ...]) -> Timing:
         """`scar ARGS...` or `aws s3 cp ARGS...`, timed."""
@@ -356,7 +379,7 @@ def measure_help(tools: Tools, repeat: int) -> Row:
 # ------------------------------------------------------------------------------------------------- main
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
@@ -366,11 +389,11 @@ def _positive(text: str) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--aws-cli", metavar="PATH", help="the AWS CLI to compare with (default: $AWS_CLI, else aws)")
-    parser.add_argument("--repeat", type=_positive, default=3, metavar="N", help="runs of each transfer (default 3)")
-    parser.add_argument("--help-repeat", type=_positive, default=10, metavar="N", help="runs of --help (default 10)")
-    parser.add_argument("--files", type=_positive, default=1000, metavar="N", help="small files (default 1000)")
-    parser.add_argument("--file-kib", type=_positive, default=64, metavar="KIB", help="small file size (default 64)")
-    parser.add_argument("--big-mib", type=_positive, default=200, metavar="MIB", help="large file size (default 200)")
+    parser.add_argument("--repeat", type=positive, default=3, metavar="N", help="runs of each transfer (default 3)")
+    parser.add_argument("--help-repeat", type=positive, default=10, metavar="N", help="runs of --help (default 10)")
+    parser.add_argument("--files", type=positive, default=1000, metavar="N", help="small files (default 1000)")
+    parser.add_argument("--file-kib", type=positive, default=64, metavar="KIB", help="small file size (default 64)")
+    parser.add_argument("--big-mib", type=positive, default=200, metavar="MIB", help="large file size (default 200)")
     parser.add_argument("--only", action="append", choices=CASES, help="run only this measurement (repeatable)")
     return parser.parse_args(argv)
 
@@ -404,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report(rows))
     for row in rows:
         scar, other = row.value(row.scar), row.value(row.other)
-        record(Measure(row.name, _seconds(scar) + " s", f"{row.reference} {_seconds(other)} s", row.ratio,
+        record(Measure(row.name, seconds(scar) + " s", f"{row.reference} {seconds(other)} s", row.ratio,
                        f"<= {row.target:.1f}x", None if row.ratio is None else row.ratio <= row.target))
     print(f"\ntargets: scar/aws-cli <= {TRANSFER_TARGET:.1f} for transfers, scar/python <= {HELP_TARGET:.1f} for "
           f"--help; wall clock per command, start-up included; total {time.monotonic() - started:.0f} s")
