@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scar.aws.invoke import decode_response, output_for_json, read_timeout
@@ -42,16 +43,17 @@ def launch(args: argparse.Namespace, ctx: Context, target: Target, locations: li
     session = ctx.aws(target.region, target.profile, concurrency=args.concurrency)
     s3 = S3(session.client("s3"))
     selection = Selection(args.prefix, args.suffix, args.limit)
-    batches = [(location, select_objects(s3, location, selection)) for location in locations]
-    total = sum(len(objects) for _, objects in batches)
     if args.dry_run:
-        return _dry_run(ctx, target, batches)
+        return _dry_run(ctx, target, [(location, select_objects(s3, location, selection)) for location in locations])
+    with ThreadPoolExecutor(1) as pool:  # the function's configuration is asked while the folders are listed
+        described = pool.submit(lambda: Lambda(session.client("lambda")).get_configuration(target.name))
+        batches = [(location, select_objects(s3, location, selection)) for location in locations]
+    total = sum(len(objects) for _, objects in batches)
     if total == 0:
         ctx.output.notice("no objects to send in " + ", ".join(str(location) for location, _ in batches))
         ctx.output.result({"Name": target.name, "Events": 0, "Sent": 0, "ThrottledRetries": 0, "Failed": []}, None)
         return 0
-    lam = Lambda(session.client("lambda"))
-    configuration = lam.get_configuration(target.name)
+    configuration = described.result()
     if configuration is None:
         raise ScarError(f"function {target.name!r} does not exist in {target.region} (deploy it with scar init)")
     confirm(ctx, f"about to send {total} event(s) to {target.name} (--dry-run lists them)",
