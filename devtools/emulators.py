@@ -104,7 +104,11 @@ class MotoServer(LocalServer):
         self._python = python
 
     def command(self) -> list[str]:
-        return [self._python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        # moto.server with the gaps scar's Batch updates need filled in (devtools/moto_gaps.py)
+        return [self._python, "-m", "devtools.moto_gaps", "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def cwd(self) -> str | None:
+        return str(Path(__file__).resolve().parents[1])
 
     def probe(self) -> None:
         self.reset()
