@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,7 +13,7 @@ from scar.aws.apigateway import ApiGateway, invoke_url
 from scar.aws.identity import caller_identity
 from scar.aws.kinds.rest_api import scar_api
 from scar.aws.lambda_ import Lambda
-from scar.aws.tagging import tagged_functions
+from scar.aws.tagging import tagged_function_pages
 from scar.aws.tags import TAG_API, TAG_IMAGE, TAG_OWNER, TAG_SUPERVISOR
 
 DESCRIBE_CONCURRENCY = 16
@@ -61,16 +61,22 @@ def api_urls(gateway: ApiGateway, region: str, names: list[str]) -> dict[str, st
 
 
 def _list_functions(lam: Lambda, tagging_client: Any, sts_client: Any) -> tuple[str, list[FunctionInfo]]:
-    with ThreadPoolExecutor(2) as pool:
+    """Who calls is asked with the first page of tagged functions; each page's functions are described
+    while the next page is asked for, on one pool (its threads start once)."""
+    with ThreadPoolExecutor(DESCRIBE_CONCURRENCY) as pool:
         asked = pool.submit(caller_identity, sts_client)
-        found = pool.submit(tagged_functions, tagging_client, None)
+        described: list[Future[FunctionInfo | None]] = []
+        try:
+            for page in tagged_function_pages(tagging_client, None):
+                owner = asked.result().owner
+                described += [pool.submit(_describe, lam, arn, tags) for arn, tags in page
+                              if tags.get(TAG_OWNER) == owner]
+        except Exception:
+            asked.result()  # who calls failed too: that is the error to report
+            raise
         owner = asked.result().owner
-        tagged = [(arn, tags) for arn, tags in found.result() if tags.get(TAG_OWNER) == owner]
-    if not tagged:
-        return owner, []
-    with ThreadPoolExecutor(min(DESCRIBE_CONCURRENCY, len(tagged))) as pool:
-        described = pool.map(lambda item: _describe(lam, *item), tagged)
-        return owner, sorted((info for info in described if info is not None), key=lambda info: info.name)
+        found = [future.result() for future in described]
+    return owner, sorted((info for info in found if info is not None), key=lambda info: info.name)
 
 
 def _describe(lam: Lambda, arn: str, tags: dict[str, str]) -> FunctionInfo | None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 CREATED_BY = ("createdby", "scar")
 
 
-def tagged_functions(client: Any, owner: str | None) -> list[tuple[str, dict[str, str]]]:
-    """(ARN, tags) of every Lambda function tagged createdby=scar (and owner=OWNER when given)."""
+def tagged_function_pages(client: Any, owner: str | None) -> Iterator[list[tuple[str, dict[str, str]]]]:
+    """(ARN, tags) of every Lambda function tagged createdby=scar (and owner=OWNER when given), one page of
+    the listing at a time."""
     filters = [{"Key": CREATED_BY[0], "Values": [CREATED_BY[1]]}]
     if owner:
         filters.append({"Key": "owner", "Values": [owner]})
     paginator = client.get_paginator("get_resources")
-    found = []
     for page in paginator.paginate(TagFilters=filters, ResourceTypeFilters=["lambda:function"],
                                    ResourcesPerPage=100):
-        for item in page.get("ResourceTagMappingList", ()):
-            found.append((item["ResourceARN"], {t["Key"]: t["Value"] for t in item.get("Tags", ())}))
-    return found
+        yield [(item["ResourceARN"], {t["Key"]: t["Value"] for t in item.get("Tags", ())})
+               for item in page.get("ResourceTagMappingList", ())]
