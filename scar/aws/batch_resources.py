@@ -28,7 +28,7 @@ from scar.aws.tags import TAG_DEFINITION
 from scar.config.regions import partition_of
 from scar.config.specs import FunctionSpec
 from scar.deploy.kind import Kinds, Resource, Stale
-from scar.deploy.model import ResourceId, Step
+from scar.deploy.model import Ref, ResourceId, Step
 from scar.package.batch_runtime import BatchRuntime
 
 
@@ -51,11 +51,15 @@ def batch_entries(provider: AwsProvider, spec: FunctionSpec, batch: BatchArtifac
     assert bucket  # the configuration's checks require it in Batch modes
     key = artifact_key(name, batch.sha256)
     template = {"LaunchTemplateData": {"UserData": user_data(bucket, key, batch.sha256, provider.region)}}
+    template_id = ResourceId(LAUNCH_TEMPLATE, launch_template_name(spec), scope, name)
+    # the template's default version, once planned or applied (left out of the digest: a Ref digests as one string)
+    version = Ref(template_id, "Version")
     return [
         Resource(ResourceId(PACKAGE, f"{bucket}/{key}", scope, name), {"Body": batch.supervisor_archive}),
-        Resource(ResourceId(LAUNCH_TEMPLATE, launch_template_name(spec), scope, name), _wanted(template, tags, name)),
+        Resource(template_id, _wanted(template, tags, name)),
         Resource(ResourceId(COMPUTE_ENVIRONMENT, name, scope, name),
-                 _wanted(compute_environment(spec, provider.account), tags, name)),
+                 {**_wanted(compute_environment(spec, provider.account, version), tags, name),
+                  "TemplateVersion": version}),
         Resource(ResourceId(JOB_QUEUE, name, scope, name), _wanted(job_queue(spec), tags, name)),
         Resource(ResourceId(JOB_DEFINITION, name, scope, name), _wanted(batch.definition, tags, name)),
     ]

@@ -61,15 +61,19 @@ def user_data(bucket: str, key: str, sha256: str, region: str) -> str:
     return base64.b64encode(document.encode()).decode("ascii")
 
 
-def compute_environment(spec: FunctionSpec, account: str) -> dict[str, Any]:
-    """CreateComputeEnvironment's parameters, but for the name and the tags."""
+def compute_environment(spec: FunctionSpec, account: str, template_version: Any) -> dict[str, Any]:
+    """CreateComputeEnvironment's parameters, but for the name and the tags. The launch template's version is
+    named (not $Default): a new version then changes the environment, and updating it makes Batch use that
+    version. EC2 instances are chosen BEST_FIT_PROGRESSIVE, SPOT ones as `allocation_strategy` says: with
+    Batch's default, BEST_FIT, an environment can change nothing but its vCPUs in place."""
     compute = spec.batch.compute_resources
     resources: dict[str, Any] = {
         "type": compute.type, "minvCpus": compute.min_v_cpus, "maxvCpus": compute.max_v_cpus,
         "desiredvCpus": compute.desired_v_cpus, "instanceTypes": list(compute.instance_types),
         "subnets": list(compute.subnets), "securityGroupIds": list(compute.security_group_ids),
         "instanceRole": compute.instance_role.format(account_id=account),
-        "launchTemplate": {"launchTemplateName": launch_template_name(spec), "version": "$Default"},
+        "launchTemplate": {"launchTemplateName": launch_template_name(spec), "version": template_version},
+        "allocationStrategy": "BEST_FIT_PROGRESSIVE",
     }
     if compute.type == "SPOT":
         resources["bidPercentage"] = compute.bid_percentage

@@ -53,11 +53,14 @@ def test_an_ec2_function_gets_exactly_its_resources_all_tagged(scar, aws, batch_
     assert environment["serviceRole"] == f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBatchServiceRole"
     resources = environment["computeResources"]
     assert {key: resources[key] for key in ("type", "minvCpus", "maxvCpus", "desiredvCpus", "instanceTypes",
-                                            "subnets", "securityGroupIds", "instanceRole", "launchTemplate")} == {
+                                            "subnets", "securityGroupIds", "instanceRole", "launchTemplate",
+                                            "allocationStrategy")} == {
         "type": "EC2", "minvCpus": 0, "maxvCpus": 2, "desiredvCpus": 0, "instanceTypes": ["optimal"],
         "subnets": subnets, "securityGroupIds": groups,
         "instanceRole": f"arn:aws:iam::{ACCOUNT}:instance-profile/ecsInstanceRole",
-        "launchTemplate": {"launchTemplateName": "faas-supervisor-bfn", "version": "$Default"}}
+        # the version by number, so that a new one changes the environment; progressive, so that it can change
+        "launchTemplate": {"launchTemplateName": "faas-supervisor-bfn", "version": "1"},
+        "allocationStrategy": "BEST_FIT_PROGRESSIVE"}
     assert "bidPercentage" not in resources
 
     queue, = batch.describe_job_queues(jobQueues=["bfn"])["jobQueues"]

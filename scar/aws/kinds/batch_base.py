@@ -1,22 +1,35 @@
 """What the AWS Batch and EC2 kinds share: the provider, the digest tag planning compares, ownership (scar
-never changes a resource it did not create), and the refusal to change in place what Batch cannot."""
+never changes a resource it did not create), and changing settings and tags in place, or refusing at planning
+what Batch cannot change in place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scar.aws import batch_waiters
 from scar.aws.provider import AwsProvider
 from scar.aws.tags import TAG_CREATED_BY, TAG_DEFINITION
 from scar.deploy.kind import Kind, Resource
-from scar.deploy.model import Action, ResourceId, Step
-from scar.errors import ScarError
+from scar.deploy.model import Action, Call, Change, Ref, ResourceId, Step, resolve
+from scar.errors import BadInputError, ScarError
+
+
+def changed(base: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `target` whose value differs from `base`'s: what an update call sends."""
+    return {key: value for key, value in target.items() if base.get(key) != value}
+
+
+def tag_changes(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The tags to set and the keys to remove to go from `old` to `new`."""
+    return changed(old, new), sorted(set(old) - set(new))
 
 
 class BatchKind(Kind):
     """Wanted state: Params (the create call's parameters but the name and tags), Tags and Digest (the
-    digest of Params, also in the tags). `read` gives {"Digest": ..., "Tags": ...} or None."""
+    digest of Params, also in the tags). `read` gives {"Digest": ..., "Tags": ...} or None. A kind that
+    changes in place also reads its current settings (for the plan's changes and the undo) and says, in
+    `refuse`, what it cannot change."""
 
     compared = ("Digest",)
     what: str = "resource"
@@ -47,12 +60,46 @@ class BatchKind(Kind):
                             "scar; scar never changes or removes resources it did not create")
         return {"Digest": tags.get(TAG_DEFINITION), "Tags": tags, **extra}
 
-    def plan(self, resource: Resource, current: Any | None, known: Any) -> list[Step]:
+    def plan(self, resource: Resource, current: Any | None, known: Mapping[Ref, Any]) -> list[Step]:
         steps = super().plan(resource, current, known)
-        if steps[0].action is Action.UPDATE and not self.updatable:
-            raise ScarError(f"{resource.id.parent}: the settings of the {self.what} {resource.id.name} changed and "
-                            f"AWS Batch cannot change them in place: run `scar rm -n {resource.id.parent}`, then "
-                            "`scar init` again")
+        step = steps[0]
+        if step.action is Action.UPDATE:
+            wanted = resolve(step.desired, known, strict=False)
+            self.refuse(step.resource, step.current, wanted)
+            others = tuple(change for change in step.changes if change.field != "Digest")
+            step.changes = (*self.setting_changes(step.current, wanted), *others) or step.changes
+            step.calls = self.update_calls(step.resource, step.current, wanted)
         return steps
 
-    updatable = False
+    # -- what a kind that changes in place provides ----------------------------------------------------
+
+    def refuse(self, rid: ResourceId, current: dict[str, Any], wanted: dict[str, Any]) -> None:
+        """Raise `refused(...)` for a change AWS cannot make in place."""
+
+    def setting_changes(self, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Change, ...]:
+        """The settings that change, as the plan shows them."""
+        return ()
+
+    def update_calls(self, rid: ResourceId, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Call, ...]:
+        return self.calls(Action.UPDATE, rid)
+
+    def refused(self, rid: ResourceId, key: str, old: Any, new: Any, why: str) -> BadInputError:
+        function = rid.parent or rid.name
+        return BadInputError(f"{function}: {key} cannot change from {old} to {new} in place: {why}; run "
+                             f"`scar rm -n {function}`, then `scar init` again")
+
+    # -- Batch resources (compute environment, job queue): settings and tags by ARN ---------------------
+
+    def retag(self, arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+        """TagResource / UntagResource so that the resource's tags are `new`."""
+        put, remove = tag_changes(old, new)
+        if put:
+            self.provider.batch.tag_resource(resourceArn=arn, tags=put)
+        if remove:
+            self.provider.batch.untag_resource(resourceArn=arn, tagKeys=remove)
+
+    def tag_calls(self, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Call, ...]:
+        put, remove = tag_changes(current["Tags"], wanted["Tags"])
+        arn = {"resourceArn": current["Arn"]}
+        return ((Call("batch", "TagResource", arn),) if put else ()) + \
+            ((Call("batch", "UntagResource", {**arn, "tagKeys": remove}),) if remove else ())

@@ -19,7 +19,6 @@ class JobDefinition(BatchKind):
 
     kind = KIND
     what = "AWS Batch job definition"
-    updatable = True
 
     def calls(self, action: Action, rid: ResourceId) -> tuple[Call, ...]:
         name = {"jobDefinitionName": rid.name}

@@ -1,15 +1,23 @@
-"""A Batch function's job queue, sending its jobs to the function's compute environment."""
+"""A Batch function's job queue, sending its jobs to the function's compute environment. A change of its
+settings is an UpdateJobQueue (priority, state, computeEnvironmentOrder) and of its tags a TagResource /
+UntagResource; the undo puts back what planning read."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from scar.aws import batch_waiters
-from scar.aws.kinds.batch_base import BatchKind
+from scar.aws.kinds.batch_base import BatchKind, changed
 from scar.deploy.kind import register
-from scar.deploy.model import Action, Call, ResourceId, Step
+from scar.deploy.model import Action, Call, Change, ResourceId, Step
 
 KIND = "job queue"
+
+
+def _order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """computeEnvironmentOrder with each environment by name (AWS Batch answers with ARNs)."""
+    return [{"order": entry["order"], "computeEnvironment": entry["computeEnvironment"].rsplit("/", 1)[-1]}
+            for entry in entries]
 
 
 @register("aws")
@@ -18,6 +26,7 @@ class JobQueue(BatchKind):
 
     kind = KIND
     what = "AWS Batch job queue"
+    compared = ("Digest", "Tags")
 
     def calls(self, action: Action, rid: ResourceId) -> tuple[Call, ...]:
         name = {"jobQueueName": rid.name}
@@ -34,13 +43,44 @@ class JobQueue(BatchKind):
         found = self._find(rid.name)
         if found is None:
             return None
-        return self.owned_state(rid, dict(found.get("tags") or {}), Arn=found["jobQueueArn"])
+        params = {"state": found.get("state"), "priority": found.get("priority"),
+                  "computeEnvironmentOrder": _order(found.get("computeEnvironmentOrder") or [])}
+        return self.owned_state(rid, dict(found.get("tags") or {}), Arn=found["jobQueueArn"], Params=params)
+
+    def setting_changes(self, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Change, ...]:
+        return tuple(Change(key, current["Params"].get(key), value)
+                     for key, value in changed(current["Params"], wanted["Params"]).items())
+
+    def update_calls(self, rid: ResourceId, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Call, ...]:
+        settings = changed(current["Params"], wanted["Params"])
+        update = (Call("batch", "UpdateJobQueue", {"jobQueue": rid.name, **settings}),
+                  Call("batch", "DescribeJobQueues", {"jobQueues": [rid.name]})) if settings else ()
+        return update + self.tag_calls(current, wanted)
 
     def create(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
         batch = self.provider.batch
         answer = batch.create_job_queue(jobQueueName=step.resource.name, tags=desired["Tags"], **desired["Params"])
         outputs["Arn"] = answer["jobQueueArn"]
         batch_waiters.wait(batch, "JobQueueValid", step.resource.name)
+
+    def update(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
+        outputs["Wanted"] = desired
+        self._change(step.resource.name, step.current, step.current, desired)
+        outputs["Arn"] = step.current["Arn"]
+
+    def undo(self, step: Step, outputs: dict[str, Any]) -> None:
+        if step.action is not Action.UPDATE:
+            super().undo(step, outputs)
+        elif "Wanted" in outputs:
+            self._change(step.resource.name, step.current, outputs["Wanted"], step.current)
+
+    def _change(self, name: str, current: dict[str, Any], base: dict[str, Any], target: dict[str, Any]) -> None:
+        """From the settings and tags of `base` to those of `target` (the queue is `current`'s)."""
+        settings = changed(base["Params"], target["Params"])
+        if settings:
+            self.provider.batch.update_job_queue(jobQueue=name, **settings)
+            batch_waiters.wait(self.provider.batch, "JobQueueValid", name)
+        self.retag(current["Arn"], base["Tags"], target["Tags"])
 
     def delete(self, step: Step, outputs: dict[str, Any]) -> None:
         name, batch = step.resource.name, self.provider.batch
