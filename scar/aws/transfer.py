@@ -175,7 +175,7 @@ def download(s3: S3, items: list[TransferItem], location: S3Location, options: T
     final name."""
     report = TransferReport(location)
     started = time.monotonic()
-    small, large = _small_first([item for item in items if _make_parent(item, report)])
+    small, large = _small_first(_with_folders(items, report))
     _transfer_small(get_small, s3, small, location, options, progress, report, _key_of)
     if large:
         with TransferManager(s3.client, options.config()) as manager:
@@ -196,14 +196,24 @@ def _key_of(item: TransferItem) -> str:
     return item.key
 
 
-def _make_parent(item: TransferItem, report: TransferReport) -> bool:
-    """The item's folder exists (created if needed); else the item is reported failed."""
-    try:
-        item.local.parent.mkdir(parents=True, exist_ok=True)
-        return True
-    except OSError as err:
-        report.failed.append((item.key, f"cannot create {item.local.parent}: {err.strerror or err}"))
-        return False
+def _with_folders(items: list[TransferItem], report: TransferReport) -> list[TransferItem]:
+    """The items whose folder exists (created if needed, once per folder); the others are reported failed."""
+    folders: dict[Path, str | None] = {}  # folder → why it cannot be created (None: it exists)
+    ready = []
+    for item in items:
+        folder = item.local.parent
+        if folder not in folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                folders[folder] = None
+            except OSError as err:
+                folders[folder] = f"cannot create {folder}: {err.strerror or err}"
+        reason = folders[folder]
+        if reason is None:
+            ready.append(item)
+        else:
+            report.failed.append((item.key, reason))
+    return ready
 
 
 def _collect(futures: list[tuple[TransferItem, Any]], report: TransferReport,
