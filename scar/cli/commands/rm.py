@@ -54,7 +54,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for (region, profile), members in groups.items():
         session = ctx.aws(region, profile, concurrency=MAX_PARALLEL * 2)
         provider = AwsProvider(session)
-        read_ahead(provider, [target.name for target in members], {_layer_of(target) for target in members})
+        read_ahead(provider, [target.name for target in members], {_layer_of(target) for target in members},
+                   existing=True)
         kinds = Kinds("aws", provider)
         done = _remove_group(provider, kinds, members, ctx.settings().storage_providers, args.dry_run)
         removals.extend(done)
