@@ -80,7 +80,7 @@ def _clients(*services: str) -> list[Any]:
 def _absent(call: Callable[..., Any], **kwargs: Any) -> Any:
     """The answer, or None for ResourceNotFoundException (scar reads absent resources the same way) and for
     ResourceAlreadyExistsException: a create botocore retries (it did once, on a machine at load average 5)
-    finds what its first attempt made, and the replay must go on as scar's kinds do."""
+    finds what its first attempt made; the replay goes on."""
     from botocore.exceptions import ClientError
 
     try:
