@@ -18,25 +18,34 @@ and two `init` of the same function at once.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
+import multiprocessing
 import os
+import queue
 import re
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
 import pytest
 
+from devtools.emulators import MotoServer
 from devtools.microburst import Microburst, MicroburstUnavailable, find_microburst
+from scar.cli.main import main
+from tests.conftest import Result
 from tests.integration.conftest import write_fdl
 from tests.integration.lifecycle_support import create_role, make_engine, write_scar_cfg
 from tests.integration.test_launcher import EchoRecorder, put_objects
 from tests.integration.test_rollback import snapshot
+from tests.secret_sweep import check_output
 
 REGION = "us-east-1"
 SEEDS = int(os.environ.get("LOAD_SEEDS", "20"))  # per scenario
@@ -73,7 +82,7 @@ def seeds(scenario: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def microburst(moto_server) -> Iterator[Microburst]:
+def microburst(moto_server: MotoServer) -> Iterator[Microburst]:
     try:
         executable = find_microburst()
     except MicroburstUnavailable as missing:
@@ -89,7 +98,7 @@ class Stage:
     `enter` builds it afresh (on an emptied moto, with the test role) unless the last seed to enter was of
     the same scenario and called `clean`: after another scenario, a test resetting moto, or a failed seed."""
 
-    def __init__(self, moto_server) -> None:
+    def __init__(self, moto_server: MotoServer) -> None:
         self._moto = moto_server
         self._entered: str | None = None
         self._clean: str | None = None
@@ -112,7 +121,7 @@ class Stage:
 
 
 @pytest.fixture(scope="module")
-def stage(moto_server) -> Stage:
+def stage(moto_server: MotoServer) -> Stage:
     return Stage(moto_server)
 
 
@@ -139,10 +148,9 @@ class Faults:
     that fired with the calls made meanwhile: about one in ten (0.053 to 0.1 of them, give or take 4σ)."""
 
     def __init__(self, proxy: Microburst, seed: int) -> None:
-        print(f"microburst seed {seed}")
         proxy.reseed(seed)
         proxy.clear_fired()
-        self.proxy, self.seed, self.calls, self._since = proxy, seed, 0, 0
+        self.proxy, self.seed, self.calls, self.fired, self._since = proxy, seed, 0, 0, 0
 
     def on(self) -> None:
         self._since = self.proxy.health()["requests_seen"]
@@ -152,12 +160,12 @@ class Faults:
         self.proxy.set_rules([])
         self.calls += self.proxy.health()["requests_seen"] - self._since
 
-    def check(self) -> int:
+    def check(self) -> None:
         fired = len(self.proxy.fired(limit=100_000))
         spread = 4 * math.sqrt(self.calls * 0.1 * 0.9)
         low, high = max(1.0, SERVER_ERROR * self.calls - spread), 0.1 * self.calls + spread
         assert low <= fired <= high, f"seed {self.seed}: {fired} faults fired on {self.calls} calls"
-        return fired
+        self.fired = fired
 
 
 def one_clear_error(stderr: str) -> None:
@@ -168,14 +176,14 @@ def one_clear_error(stderr: str) -> None:
 _REFERENCES: dict[str, tuple[dict, dict]] = {}
 
 
-def reference_states(scar, moto_server, fdl: Path) -> tuple[dict, dict]:
+def reference_states(scar: Callable[..., Result], moto_endpoint: str, fdl: Path) -> tuple[dict, dict]:
     """The emulator after a fault-free `init`, and after the `rm` that follows (what `rm` keeps by design);
     measured once per FDL (they hold on any moto that starts with only the test role)."""
     if fdl.read_text() not in _REFERENCES:
-        assert scar("init", "-f", fdl).code == 0
-        deployed = comparable(snapshot(moto_server.endpoint))
-        assert scar("rm", "-f", fdl, "-y").code == 0
-        _REFERENCES[fdl.read_text()] = deployed, comparable(snapshot(moto_server.endpoint))
+        assert (done := scar("init", "-f", fdl)).code == 0, done.stderr
+        deployed = comparable(snapshot(moto_endpoint))
+        assert (done := scar("rm", "-f", fdl, "-y")).code == 0, done.stderr
+        _REFERENCES[fdl.read_text()] = deployed, comparable(snapshot(moto_endpoint))
     return _REFERENCES[fdl.read_text()]
 
 
@@ -198,40 +206,140 @@ def comparable(state: dict) -> dict:
     return {**state, "layers": layers, "functions": functions}
 
 
-class InitRm:
-    """The init/rm stage: the fault-free reference states, and the emulator as the last seed left it."""
-
-    def __init__(self, scar, moto_server, fdl: Path) -> None:
-        self.deployed, self.removed = reference_states(scar, moto_server, fdl)
-        self.before = snapshot(moto_server.endpoint)
-
-
-@pytest.mark.parametrize("seed", seeds("init-rm"))
-def test_init_and_rm_of_five_functions(scar, through, stage, moto_server, tmp_path, seed):
-    (tmp_path / "script.sh").write_text("echo hi\n")
-    fdl = write_fdl(tmp_path, FIVE)
-    state = stage.enter("init-rm", lambda: InitRm(scar, moto_server, fdl))
-    faults = Faults(through, seed)
+def init_and_rm_under_faults(scar: Callable[..., Result], moto_endpoint: str, fdl: Path, faults: Faults,
+                             state: InitRm) -> None:
+    """One seed of `init` then `rm` of five functions under FAULTS: each succeeds with exactly the fault-free
+    deployment (or removal), or fails with one clear message: a failed `init` leaves the emulator exactly as it
+    was, a failed `rm` is finished by the next. (It runs in the init/rm process, where pytest does not rewrite
+    assertions: each says what it found.)"""
     faults.on()
     result = scar("init", "-f", fdl)
     faults.off()
     if result.code == 0:
-        assert differences(comparable(snapshot(moto_server.endpoint)), state.deployed) == []
+        assert not (found := differences(comparable(snapshot(moto_endpoint)), state.deployed)), found
     else:
         one_clear_error(result.stderr)
-        assert "left behind" not in result.stderr
-        assert differences(snapshot(moto_server.endpoint), state.before) == [], result.stderr
-        assert scar("init", "-f", fdl).code == 0
+        assert "left behind" not in result.stderr, result.stderr
+        assert not (found := differences(snapshot(moto_endpoint), state.before)), (found, result.stderr)
+        again = scar("init", "-f", fdl)
+        assert again.code == 0, again.stderr
     faults.on()
     gone = scar("rm", "-f", fdl, "-y")
     faults.off()
     faults.check()
     if gone.code != 0:
         one_clear_error(gone.stderr)
-        assert scar("rm", "-f", fdl, "-y").code == 0, "a second rm finishes the job"
-    state.before = snapshot(moto_server.endpoint)
-    assert differences(comparable(state.before), state.removed) == []
-    stage.clean()
+        again = scar("rm", "-f", fdl, "-y")
+        assert again.code == 0, f"a second rm finishes the job: {again.stderr}"
+    state.before = snapshot(moto_endpoint)
+    assert not (found := differences(comparable(state.before), state.removed)), found
+
+
+class InitRm:
+    """The fault-free reference states of `init` and `rm`, and the emulator as the last seed left it."""
+
+    def __init__(self, scar: Callable[..., Result], moto_endpoint: str, fdl: Path) -> None:
+        self.deployed, self.removed = reference_states(scar, moto_endpoint, fdl)
+        self.before = snapshot(moto_endpoint)
+
+
+def _scar_here(*argv: object) -> Result:
+    """`scar ARGV` in this process (the init/rm process has no pytest fixtures)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        code = main([str(arg) for arg in argv])
+    check_output(f"scar {' '.join(map(str, argv))}", stdout.getvalue(), stderr.getvalue())
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_init_rm_seeds(seeds: list[int], folder: str, results: Any, stop: Any) -> None:
+    """The init/rm process: its own moto and seeded microburst, its own environment, scar in-process; puts
+    (seed, faults fired, failure or "") on `results` for each seed, until `stop` is set."""
+    root = Path(folder)
+    home, work = root / "home", root / "work"
+    work.mkdir(parents=True)
+    for name in [name for name in os.environ if name.startswith(("AWS_", "SCAR_"))]:
+        del os.environ[name]
+    os.environ.update(HOME=str(home), AWS_CONFIG_FILE=str(home / "aws-config"),
+                      AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"), AWS_ACCESS_KEY_ID="testing",
+                      AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    write_scar_cfg(home, make_engine(root / "englib.tar.gz"))
+    (root / "script.sh").write_text("echo hi\n")
+    fdl = write_fdl(root, FIVE)
+    os.chdir(work)
+    with MotoServer(root / "moto.log") as moto, Microburst(
+            moto.endpoint, seed=0, log_file=root / "microburst.log",
+            warm_up=("sts", "lambda", "logs", "s3", "resourcegroupstaggingapi", "iam")) as proxy:
+        os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint
+        state: InitRm | None = None
+        for seed in seeds:
+            if stop.is_set():
+                return
+            try:
+                if state is None:  # the first seed, or the one after a failed seed: from an emptied moto
+                    moto.reset()
+                    create_role(moto.endpoint)
+                    state = InitRm(_scar_here, moto.endpoint, fdl)
+                current, state = state, None
+                faults = Faults(proxy, seed)
+                init_and_rm_under_faults(_scar_here, moto.endpoint, fdl, faults, current)
+                state = current
+                results.put((seed, faults.fired, ""))
+            except Exception:  # noqa: BLE001 - reported as this seed's failure; the next seed starts afresh
+                results.put((seed, 0, traceback.format_exc()))
+
+
+class InitRmSeeds:
+    """The init/rm seeds, one after the other in a process of their own while the other scenarios' seeds run
+    here: `init` and `rm` mostly wait (botocore backs off after each fault), the launch and put/get mostly
+    compute. A process (spawned), not a thread: this process's environment changes with every test.
+    `outcome(seed)` waits for a seed's report and fails as it failed, so each seed is still a test."""
+
+    def __init__(self, seeds: list[int], folder: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._results, self._stop = context.Queue(), context.Event()
+        self._process = context.Process(target=run_init_rm_seeds, name="init-rm seeds", daemon=True,
+                                        args=(seeds, str(folder), self._results, self._stop))
+        self._process.start()
+        self._reported: dict[int, tuple[int, str]] = {}
+
+    def outcome(self, seed: int, timeout: float = 900) -> int:
+        """The faults that fired on `seed`, once it passed."""
+        deadline = time.monotonic() + timeout
+        while seed not in self._reported:
+            try:
+                done, fired, failure = self._results.get(timeout=1)
+                self._reported[done] = fired, failure
+            except queue.Empty:
+                if not self._process.is_alive() or time.monotonic() > deadline:
+                    pytest.fail(f"the init/rm process did not report seed {seed} "
+                                f"(exit code {self._process.exitcode})", pytrace=False)
+        fired, failure = self._reported[seed]
+        if failure:
+            pytest.fail(f"seed {seed}:\n{failure}", pytrace=False)
+        return fired
+
+    def close(self) -> None:
+        self._stop.set()  # the seed under way finishes (its servers stop with the process)
+        self._process.join(timeout=120)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def init_rm_seeds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                  microburst: Microburst) -> Iterator[InitRmSeeds | None]:
+    """Starts the selected init/rm seeds in the background with the module's first test (their tests come
+    after the other scenarios', which run meanwhile)."""
+    selected = [item.callspec.params["seed"] for item in request.session.items
+                if item.module is request.module and item.originalname == "test_init_and_rm_of_five_functions"]
+    if not selected:
+        yield None
+        return
+    seeds_in_background = InitRmSeeds(selected, tmp_path_factory.mktemp("init-rm"))
+    yield seeds_in_background
+    seeds_in_background.close()
 
 
 @pytest.fixture(scope="module")
@@ -264,6 +372,7 @@ def test_put_and_get_of_500_files(scar, through, stage, moto_server, tmp_path, t
     prefix = f"seed-{seed}/"  # the seeds share the bucket, each its own folder
     stage.enter("put-get", lambda: boto3.client("s3", endpoint_url=moto_server.endpoint, region_name=REGION)
                 .create_bucket(Bucket="load-files"))
+    print(f"microburst seed {seed}")
     faults = Faults(through, seed)
     faults.on()
     put = scar("-j", "put", "-b", f"load-files/{prefix}", "-p", source)
@@ -317,6 +426,7 @@ def test_a_launch_of_2000_events(scar, through, stage, moto_server, tmp_path, mo
     fdl = write_fdl(tmp_path, LAUNCH)
     keys = stage.enter("launch", lambda: _launch_stage(scar, moto_server.endpoint, fdl))
     recorder = EchoRecorder(monkeypatch)
+    print(f"microburst seed {seed}")
     faults = Faults(through, seed)
     faults.on()
     result = scar("-j", "run", "-f", fdl, "-y", "--concurrency", "16")
@@ -333,6 +443,13 @@ def test_a_launch_of_2000_events(scar, through, stage, moto_server, tmp_path, mo
     assert len(received) == len(set(received)), "an event was delivered twice"
     assert set(received) == set(keys) - failed
     stage.clean()
+
+
+@pytest.mark.parametrize("seed", seeds("init-rm"))
+def test_init_and_rm_of_five_functions(init_rm_seeds: InitRmSeeds, seed: int) -> None:
+    """Run in the init/rm process (InitRmSeeds); this reports the seed's outcome."""
+    print(f"microburst seed {seed}")
+    assert init_rm_seeds.outcome(seed) > 0
 
 
 @pytest.fixture
@@ -364,7 +481,7 @@ def test_the_endpoint_killed_in_the_middle_of_init(scar, faulty, moto_server, tm
     fault-free deployment and `rm` leaves exactly what a fault-free `rm` leaves."""
     (tmp_path / "script.sh").write_text("echo hi\n")
     fdl = write_fdl(tmp_path, FIVE)
-    deployed, removed = reference_states(scar, moto_server, fdl)
+    deployed, removed = reference_states(scar, moto_server.endpoint, fdl)
     lam = boto3.client("lambda", endpoint_url=moto_server.endpoint, region_name=REGION)
     faulty.set_rules([{"latency": 60}])
     process = _scar_process("init", "-f", str(fdl))
@@ -402,7 +519,7 @@ def test_two_inits_of_the_same_function_at_once(scar, faulty, moto_server, tmp_p
     the emulator ends with exactly one deployment (no second function, log group or layer version)."""
     (tmp_path / "script.sh").write_text("echo hi\n")
     fdl = write_fdl(tmp_path, ONE)
-    deployed, removed = reference_states(scar, moto_server, fdl)
+    deployed, removed = reference_states(scar, moto_server.endpoint, fdl)
     faulty.set_rules([{"latency": 40}])
     processes = [_scar_process("init", "-f", str(fdl)) for _ in range(2)]
     outcomes = [_outcome(process) for process in processes]
