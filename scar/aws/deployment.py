@@ -26,6 +26,7 @@ from scar.deploy.executor import DeployFailed, DeployInterrupted, Executor, roll
 from scar.deploy.kind import Kinds, Stale
 from scar.deploy.model import Plan, Ref
 from scar.deploy.planner import known_values, plan_resources
+from scar.errors import BadInputError
 from scar.package.layer import LayerPackage
 
 MAX_PARALLEL_FUNCTIONS = 16
@@ -74,6 +75,8 @@ def plan_region(region: RegionDeployment, layer_package: LayerPackage, license_i
         try:
             entries = function_entries(provider, deployment.spec, deployment.artifacts, layer_arn)
             deployment.plan = plan_resources(deployment.spec.name, kinds, entries, known)
+        except BadInputError:
+            raise  # a change no provider can make (a kind refused it): nothing is deployed, exit 2
         except Exception as err:  # noqa: BLE001 - one function's failure to plan must not hide the others
             deployment.error = message_of(err)
 

@@ -52,17 +52,21 @@ functions:
 
 
 def batch_state(endpoint: str) -> dict[str, Any]:
-    """The Batch and EC2 resources scar may touch, field by field (active job definitions only)."""
+    """The Batch and EC2 resources scar may touch, field by field (active job definitions only; every version of
+    each launch template)."""
     batch = boto3.client("batch", endpoint_url=endpoint, region_name=REGION)
     ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION)
-    environments = {e["computeEnvironmentName"]: (e.get("state"), e.get("computeResources"), e.get("tags"))
+    environments = {e["computeEnvironmentName"]: (e.get("state"), e.get("serviceRole"), e.get("computeResources"),
+                                                  e.get("tags"))
                     for e in batch.describe_compute_environments()["computeEnvironments"]
                     if e.get("status") != "DELETED"}
-    queues = {q["jobQueueName"]: (q.get("state"), q.get("computeEnvironmentOrder"), q.get("tags"))
+    queues = {q["jobQueueName"]: (q.get("state"), q.get("priority"), q.get("computeEnvironmentOrder"), q.get("tags"))
               for q in batch.describe_job_queues()["jobQueues"] if q.get("status") != "DELETED"}
     definitions = sorted((d["jobDefinitionName"], d["revision"])
                          for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"])
-    templates = {t["LaunchTemplateName"]: (t.get("DefaultVersionNumber"), t.get("Tags"))
-                 for t in ec2.describe_launch_templates()["LaunchTemplates"]}
+    templates = {t["LaunchTemplateName"]: (t.get("DefaultVersionNumber"), t.get("Tags"), [
+        (v["VersionNumber"], v["LaunchTemplateData"].get("UserData"))
+        for v in ec2.describe_launch_template_versions(LaunchTemplateName=t["LaunchTemplateName"])[
+            "LaunchTemplateVersions"]]) for t in ec2.describe_launch_templates()["LaunchTemplates"]}
     return {"compute environments": environments, "job queues": queues, "job definitions": definitions,
             "launch templates": templates}
