@@ -7,8 +7,8 @@ temporary file renamed into place. Memory stays bounded: at most one small file 
 
 botocore sends every PutObject with `Expect: 100-continue`, which makes the client wait for the server's
 go-ahead before it sends the body: one more round trip per upload on a real network. It lets a server refuse
-a large body before it is sent; for a small one the round trip costs more than sending it (the AWS SDKs for
-Go and Java add the header only above a size), so `allow_small_puts_without_expect` drops it there.
+a large body before it is sent; for a small one the round trip costs more than sending it (the AWS SDK for
+Go adds the header only above 2 MB), so `allow_small_puts_without_expect` drops it there.
 """
 
 from __future__ import annotations
