@@ -56,11 +56,11 @@ def batch_state(endpoint: str) -> dict[str, Any]:
     each launch template)."""
     batch = boto3.client("batch", endpoint_url=endpoint, region_name=REGION)
     ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION)
-    environments = {e["computeEnvironmentName"]: (e.get("state"), e.get("serviceRole"), e.get("computeResources"),
-                                                  e.get("tags"))
+    environments = {e["computeEnvironmentName"]: (e.get("state"), e.get("computeResources"), e.get("tags"),
+                                                  e.get("serviceRole"))
                     for e in batch.describe_compute_environments()["computeEnvironments"]
                     if e.get("status") != "DELETED"}
-    queues = {q["jobQueueName"]: (q.get("state"), q.get("priority"), q.get("computeEnvironmentOrder"), q.get("tags"))
+    queues = {q["jobQueueName"]: (q.get("state"), q.get("computeEnvironmentOrder"), q.get("tags"), q.get("priority"))
               for q in batch.describe_job_queues()["jobQueues"] if q.get("status") != "DELETED"}
     definitions = sorted((d["jobDefinitionName"], d["revision"])
                          for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"])

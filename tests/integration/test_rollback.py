@@ -4,6 +4,7 @@ would, compared field by field before and after."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.fault_proxy import FaultProxy
+from scar.aws import batch_resources
 from scar.aws.kinds.function import current_configuration
+from scar.cli.commands import init
+from scar.package.batch_runtime import BatchRuntime
 from tests.integration.batch_support import batch_fdl, batch_state, create_batch_roles, network
 from tests.integration.conftest import write_fdl
 from tests.integration.lifecycle_support import create_role
@@ -252,6 +256,42 @@ def test_a_batch_deployment_fails_at_every_call_and_leaves_nothing(scar, proxy, 
     # the last run failed at the last call, so it made every one before it
     assert {"ec2.CreateLaunchTemplate", "batch.createcomputeenvironment", "batch.createjobqueue",
             "batch.registerjobdefinition"} <= set(proxy.mutating)
+
+
+def test_a_batch_update_fails_at_every_call_and_restores_everything(scar, proxy, moto_server, tmp_path, monkeypatch):
+    """A scar upgrade (a new supervisor artifact) with new compute resources and queue settings: the new
+    template version is deleted and the old one is the default again, the environment's resources, the
+    queue's settings and every tag are put back."""
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho one\n")
+    first, update = tmp_path / "first.yaml", tmp_path / "update.yaml"
+    upgrade = {"on": False}
+    runtime = init._batch_runtime()
+    archive = runtime.archive + b"a later scar"
+    later = BatchRuntime(archive, hashlib.sha256(archive).hexdigest())
+    monkeypatch.setattr(init, "_batch_runtime", lambda: later if upgrade["on"] else runtime)
+    queue = batch_resources.job_queue
+    monkeypatch.setattr(batch_resources, "job_queue",
+                        lambda spec: {**queue(spec), "priority": 5} if upgrade["on"] else queue(spec))
+
+    def deploy_first() -> None:
+        upgrade["on"] = False
+        create_batch_roles(moto_server.endpoint)
+        subnets, groups = network(moto_server.endpoint)
+        write_fdl(tmp_path, batch_fdl("fault-batch", subnets, groups), first.name)
+        write_fdl(tmp_path, batch_fdl("fault-batch", subnets[:1], groups, batch_extra="""
+        max_v_cpus: 8
+        instance_types: [optimal, m7i]
+"""), update.name)
+        proxy.arm(None)
+        assert scar("init", "-f", first).code == 0
+        upgrade["on"] = True
+
+    calls = fault_at_every_call(scar, proxy, moto_server, deploy_first, update)
+    # artifact, template version, its default, its tags, the environment and its tags, the queue and its tags
+    assert calls >= 8
+    assert {"ec2.CreateLaunchTemplateVersion", "ec2.ModifyLaunchTemplate", "ec2.CreateTags",
+            "batch.updatecomputeenvironment", "batch.updatejobqueue"} <= set(proxy.mutating), proxy.mutating
+    assert sum(call.startswith("batch.arn") for call in proxy.mutating) >= 2  # TagResource: environment, queue
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -62,7 +62,7 @@ class LaunchTemplate(BatchKind):
     def setting_changes(self, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Change, ...]:
         if current["Digest"] == wanted["Digest"]:
             return ()
-        return (Change("default version", current["Version"], f"a new version (user data: {self.describe(wanted)})"),)
+        return (Change("default version", current["Version"], f"a new version ({self.describe(wanted)})"),)
 
     def update_calls(self, rid: ResourceId, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[Call, ...]:
         name = {"LaunchTemplateName": rid.name}
