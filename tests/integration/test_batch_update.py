@@ -194,3 +194,25 @@ def test_with_best_fit_the_vcpus_still_change_in_place(scar, aws, batch_env, tmp
     environment, = aws("batch").describe_compute_environments(computeEnvironments=["upfn"])["computeEnvironments"]
     assert (environment["computeResources"]["maxvCpus"], environment["computeResources"]["allocationStrategy"]) == (
         6, "BEST_FIT")
+
+
+def test_a_removed_tag_leaves_every_batch_resource(scar, aws, batch_env, tmp_path, counter):
+    """The function's API goes, and with it its `scar:api` tag: DeleteTags on the template, UntagResource on
+    the environment and the queue, nothing else of them changes."""
+    subnets, groups = batch_env
+    deployed(scar, tmp_path, batch_fdl("upfn", subnets, groups).replace(
+        "    batch:\n", "    api_gateway: {name: up-api}\n    batch:\n"), "api.yaml")
+    batch, ec2 = aws("batch"), aws("ec2")
+    assert batch.describe_job_queues(jobQueues=["upfn"])["jobQueues"][0]["tags"]["scar:api"] == "up-api"
+    counter.reset()
+    deployed(scar, tmp_path, batch_fdl("upfn", subnets, groups))
+    # UntagResource: the Lambda function, the environment and the queue
+    assert {key: counter.mutating.get(key) for key in ("DeleteTags", "UntagResource", "CreateTags", "TagResource",
+                                                       "UpdateComputeEnvironment", "UpdateJobQueue")} == {
+        "DeleteTags": 1, "UntagResource": 3, "CreateTags": None, "TagResource": None,
+        "UpdateComputeEnvironment": None, "UpdateJobQueue": None}
+    template, = ec2.describe_launch_templates(LaunchTemplateNames=[TEMPLATE])["LaunchTemplates"]
+    assert template["DefaultVersionNumber"] == 1 and "scar:api" not in tags_of(template)
+    for tags in (batch.describe_compute_environments(computeEnvironments=["upfn"])["computeEnvironments"][0]["tags"],
+                 batch.describe_job_queues(jobQueues=["upfn"])["jobQueues"][0]["tags"]):
+        assert "scar:api" not in tags and tags["createdby"] == "scar"
