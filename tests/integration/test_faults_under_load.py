@@ -210,8 +210,7 @@ def init_and_rm_under_faults(scar: Callable[..., Result], moto_endpoint: str, fd
                              state: InitRm) -> None:
     """One seed of `init` then `rm` of five functions under FAULTS: each succeeds with exactly the fault-free
     deployment (or removal), or fails with one clear message: a failed `init` leaves the emulator exactly as it
-    was, a failed `rm` is finished by the next. (It runs in the init/rm process, where pytest does not rewrite
-    assertions: each says what it found.)"""
+    was, a failed `rm` is finished by the next."""
     faults.on()
     result = scar("init", "-f", fdl)
     faults.off()
@@ -243,8 +242,63 @@ class InitRm:
         self.before = snapshot(moto_endpoint)
 
 
+def tree(root: Path) -> dict[str, bytes]:
+    """FILES small files over 10 folders under `root`, each with its own content: name → content."""
+    files = {f"d{n % 10}/file-{n:04d}.txt": f"content of {n}\n".encode() * (1 + n % 7) for n in range(FILES)}
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return files
+
+
+def _stored(endpoint: str, bucket: str, prefix: str) -> dict[str, str]:
+    """Key → ETag (the MD5 of the whole content for a single-part upload) of every object under `prefix`."""
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
+    return {item["Key"]: item["ETag"].strip('"')
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", ())}
+
+
+def _failed_names(result: Result) -> set[str]:
+    """What a transfer names as failed (the local path for put, the key for get), from its -j document."""
+    return {entry["Name"] for entry in json.loads(result.stdout).get("Failed", [])}
+
+
+def put_and_get_under_faults(scar: Callable[..., Result], moto_endpoint: str, source: Path, files: dict[str, bytes],
+                             dest: Path, prefix: str, faults: Faults) -> None:
+    """One seed of `put` of the FILES files under `prefix` of the load-files bucket, then `get` of them into
+    `dest`, under FAULTS: every file stored (or fetched) exactly once and whole, or named as failed in a run
+    that fails with one clear message, and then absent (from the bucket, or from `dest`)."""
+    faults.on()
+    put = scar("-j", "put", "-b", f"load-files/{prefix}", "-p", source)
+    faults.off()
+    failed = _failed_names(put)
+    if put.code != 0:
+        one_clear_error(put.stderr)
+        assert failed, put.stdout
+    else:
+        assert not failed, put.stdout
+    sent = {name: data for name, data in files.items() if str(source / name) not in failed}
+    stored = _stored(moto_endpoint, "load-files", prefix)
+    expected = {prefix + name: hashlib.md5(data).hexdigest() for name, data in sent.items()}  # S3's ETag
+    assert stored == expected, differences(stored, expected)
+
+    faults.on()
+    get = scar("-j", "get", "-b", f"load-files/{prefix}", "-p", dest)
+    faults.off()
+    faults.check()
+    got = {str(path.relative_to(dest)): path.read_bytes() for path in dest.rglob("*") if path.is_file()}
+    missing = {key.removeprefix(prefix) for key in _failed_names(get)}
+    if get.code != 0:
+        one_clear_error(get.stderr)
+        assert missing, get.stdout
+    assert not set(got) & missing, f"files that failed were left in the folder: {set(got) & missing}"
+    assert set(got) | missing == set(sent), sorted(set(sent) ^ (set(got) | missing))
+    assert not (partial := [name for name in got if got[name] != sent[name]]), f"partial files: {partial}"
+
+
 def _scar_here(*argv: object) -> Result:
-    """`scar ARGV` in this process (the init/rm process has no pytest fixtures)."""
+    """`scar ARGV` in this process (a scenario's process has no pytest fixtures)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     with redirect_stdout(stdout), redirect_stderr(stderr):
         code = main([str(arg) for arg in argv])
@@ -252,9 +306,10 @@ def _scar_here(*argv: object) -> Result:
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
-def run_init_rm_seeds(seeds: list[int], folder: str, results: Any, stop: Any) -> None:
-    """The init/rm process: its own moto and seeded microburst, its own environment, scar in-process; puts
-    (seed, faults fired, failure or "") on `results` for each seed, until `stop` is set."""
+def run_seeds(scenario: str, seeds: list[int], folder: str, results: Any, stop: Any) -> None:
+    """A scenario's process: its own environment (a HOME with a deploy-ready scar.cfg, fake credentials), moto
+    and seeded microburst, scar in-process; puts (seed, faults fired, failure or "") on `results` for each
+    seed, until `stop` is set. What a seed leaves in moto is kept for the next, unless the seed failed."""
     root = Path(folder)
     home, work = root / "home", root / "work"
     work.mkdir(parents=True)
@@ -264,14 +319,31 @@ def run_init_rm_seeds(seeds: list[int], folder: str, results: Any, stop: Any) ->
                       AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"), AWS_ACCESS_KEY_ID="testing",
                       AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
     write_scar_cfg(home, make_engine(root / "englib.tar.gz"))
-    (root / "script.sh").write_text("echo hi\n")
-    fdl = write_fdl(root, FIVE)
     os.chdir(work)
     with MotoServer(root / "moto.log") as moto, Microburst(
             moto.endpoint, seed=0, log_file=root / "microburst.log",
             warm_up=("sts", "lambda", "logs", "s3", "resourcegroupstaggingapi", "iam")) as proxy:
         os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint
-        state: InitRm | None = None
+        if scenario == "init-rm":
+            (root / "script.sh").write_text("echo hi\n")
+            fdl = write_fdl(root, FIVE)
+
+            def build() -> Any:
+                return InitRm(_scar_here, moto.endpoint, fdl)
+
+            def one_seed(state: Any, faults: Faults) -> None:
+                init_and_rm_under_faults(_scar_here, moto.endpoint, fdl, faults, state)
+        else:
+            files = tree(root / "files")
+
+            def build() -> Any:
+                return boto3.client("s3", endpoint_url=moto.endpoint, region_name=REGION).create_bucket(
+                    Bucket="load-files")
+
+            def one_seed(state: Any, faults: Faults) -> None:  # each seed its own folder of the bucket
+                put_and_get_under_faults(_scar_here, moto.endpoint, root / "files", files,
+                                         root / f"dest-{faults.seed}", f"seed-{faults.seed}/", faults)
+        state: Any = None
         for seed in seeds:
             if stop.is_set():
                 return
@@ -279,27 +351,27 @@ def run_init_rm_seeds(seeds: list[int], folder: str, results: Any, stop: Any) ->
                 if state is None:  # the first seed, or the one after a failed seed: from an emptied moto
                     moto.reset()
                     create_role(moto.endpoint)
-                    state = InitRm(_scar_here, moto.endpoint, fdl)
+                    state = build()
                 current, state = state, None
                 faults = Faults(proxy, seed)
-                init_and_rm_under_faults(_scar_here, moto.endpoint, fdl, faults, current)
+                one_seed(current, faults)
                 state = current
                 results.put((seed, faults.fired, ""))
             except Exception:  # noqa: BLE001 - reported as this seed's failure; the next seed starts afresh
                 results.put((seed, 0, traceback.format_exc()))
 
 
-class InitRmSeeds:
-    """The init/rm seeds, one after the other in a process of their own while the other scenarios' seeds run
-    here: `init` and `rm` mostly wait (botocore backs off after each fault), the launch and put/get mostly
-    compute. A process (spawned), not a thread: this process's environment changes with every test.
-    `outcome(seed)` waits for a seed's report and fails as it failed, so each seed is still a test."""
+class Background:
+    """A scenario's seeds, one after the other in a process of their own while other scenarios' seeds run:
+    `init` and `rm` mostly wait (botocore backs off after each fault), put/get and the launch mostly compute.
+    A process (spawned), not a thread: this process's environment changes with every test. `outcome(seed)`
+    waits for a seed's report and fails as it failed, so each seed is still a test."""
 
-    def __init__(self, seeds: list[int], folder: Path) -> None:
+    def __init__(self, scenario: str, seeds: list[int], folder: Path) -> None:
         context = multiprocessing.get_context("spawn")
         self._results, self._stop = context.Queue(), context.Event()
-        self._process = context.Process(target=run_init_rm_seeds, name="init-rm seeds", daemon=True,
-                                        args=(seeds, str(folder), self._results, self._stop))
+        self._process = context.Process(target=run_seeds, name=f"{scenario} seeds", daemon=True,
+                                        args=(scenario, seeds, str(folder), self._results, self._stop))
         self._process.start()
         self._reported: dict[int, tuple[int, str]] = {}
 
@@ -312,7 +384,7 @@ class InitRmSeeds:
                 self._reported[done] = fired, failure
             except queue.Empty:
                 if not self._process.is_alive() or time.monotonic() > deadline:
-                    pytest.fail(f"the init/rm process did not report seed {seed} "
+                    pytest.fail(f"the {self._process.name} process did not report seed {seed} "
                                 f"(exit code {self._process.exitcode})", pytrace=False)
         fired, failure = self._reported[seed]
         if failure:
@@ -327,80 +399,22 @@ class InitRmSeeds:
             self._process.join()
 
 
+IN_BACKGROUND = {"init-rm": "test_init_and_rm_of_five_functions", "put-get": "test_put_and_get_of_500_files"}
+
+
 @pytest.fixture(scope="module", autouse=True)
-def init_rm_seeds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                  microburst: Microburst) -> Iterator[InitRmSeeds | None]:
-    """Starts the selected init/rm seeds in the background with the module's first test (their tests come
-    after the other scenarios', which run meanwhile)."""
-    selected = [item.callspec.params["seed"] for item in request.session.items
-                if item.module is request.module and item.originalname == "test_init_and_rm_of_five_functions"]
-    if not selected:
-        yield None
-        return
-    seeds_in_background = InitRmSeeds(selected, tmp_path_factory.mktemp("init-rm"))
-    yield seeds_in_background
-    seeds_in_background.close()
-
-
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
-    """FILES small files over 10 folders, each with its own content: their folder, and name → content."""
-    root = tmp_path_factory.mktemp("tree")
-    files = {f"d{n % 10}/file-{n:04d}.txt": f"content of {n}\n".encode() * (1 + n % 7) for n in range(FILES)}
-    for name, data in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-    return root, files
-
-
-def _stored(endpoint: str, bucket: str, prefix: str) -> dict[str, str]:
-    """Key → ETag (the MD5 of the whole content for a single-part upload) of every object under `prefix`."""
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
-    return {item["Key"]: item["ETag"].strip('"')
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for item in page.get("Contents", ())}
-
-
-def _failed_names(result) -> set[str]:
-    """What a transfer names as failed (the local path for put, the key for get), from its -j document."""
-    return {entry["Name"] for entry in json.loads(result.stdout).get("Failed", [])}
-
-
-@pytest.mark.parametrize("seed", seeds("put-get"))
-def test_put_and_get_of_500_files(scar, through, stage, moto_server, tmp_path, tree, seed):
-    source, files = tree
-    prefix = f"seed-{seed}/"  # the seeds share the bucket, each its own folder
-    stage.enter("put-get", lambda: boto3.client("s3", endpoint_url=moto_server.endpoint, region_name=REGION)
-                .create_bucket(Bucket="load-files"))
-    print(f"microburst seed {seed}")
-    faults = Faults(through, seed)
-    faults.on()
-    put = scar("-j", "put", "-b", f"load-files/{prefix}", "-p", source)
-    faults.off()
-    failed = _failed_names(put)
-    if put.code != 0:
-        one_clear_error(put.stderr)
-        assert failed, put.stdout
-    else:
-        assert not failed, put.stdout
-    sent = {name: data for name, data in files.items() if str(source / name) not in failed}
-    assert _stored(moto_server.endpoint, "load-files", prefix) == {
-        prefix + name: hashlib.md5(data).hexdigest() for name, data in sent.items()}  # the ETag S3 gives
-
-    dest = tmp_path / "dest"
-    faults.on()
-    get = scar("-j", "get", "-b", f"load-files/{prefix}", "-p", dest)
-    faults.off()
-    faults.check()
-    got = {str(path.relative_to(dest)): path.read_bytes() for path in dest.rglob("*") if path.is_file()}
-    missing = {key.removeprefix(prefix) for key in _failed_names(get)}
-    if get.code != 0:
-        one_clear_error(get.stderr)
-        assert missing, get.stdout
-    assert not set(got) & missing, "a file that failed was left in the folder"
-    assert set(got) | missing == set(sent)
-    assert all(got[name] == sent[name] for name in got)  # no partial file is left
-    stage.clean()
+def background(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               microburst: Microburst) -> Iterator[dict[str, Background]]:
+    """Starts the selected seeds of init/rm and of put/get, each scenario in its own process, with the module's
+    first test (their tests come after the launch's, which run meanwhile)."""
+    started = {}
+    for scenario, test in IN_BACKGROUND.items():
+        if selected := [item.callspec.params["seed"] for item in request.session.items
+                        if item.module is request.module and item.originalname == test]:
+            started[scenario] = Background(scenario, selected, tmp_path_factory.mktemp(scenario))
+    yield started
+    for scenario in started.values():
+        scenario.close()
 
 
 LAUNCH = """
@@ -445,11 +459,18 @@ def test_a_launch_of_2000_events(scar, through, stage, moto_server, tmp_path, mo
     stage.clean()
 
 
-@pytest.mark.parametrize("seed", seeds("init-rm"))
-def test_init_and_rm_of_five_functions(init_rm_seeds: InitRmSeeds, seed: int) -> None:
-    """Run in the init/rm process (InitRmSeeds); this reports the seed's outcome."""
+@pytest.mark.parametrize("seed", seeds("put-get"))
+def test_put_and_get_of_500_files(background: dict[str, Background], seed: int) -> None:
+    """Run in the put/get process (Background, put_and_get_under_faults); this reports the seed's outcome."""
     print(f"microburst seed {seed}")
-    assert init_rm_seeds.outcome(seed) > 0
+    assert background["put-get"].outcome(seed) > 0
+
+
+@pytest.mark.parametrize("seed", seeds("init-rm"))
+def test_init_and_rm_of_five_functions(background: dict[str, Background], seed: int) -> None:
+    """Run in the init/rm process (Background, init_and_rm_under_faults); this reports the seed's outcome."""
+    print(f"microburst seed {seed}")
+    assert background["init-rm"].outcome(seed) > 0
 
 
 @pytest.fixture
