@@ -5,12 +5,16 @@ event exactly once, or fail with a clear message and nothing half-created (check
 
 Each scenario runs LOAD_SEEDS seeds (20 unless set), all at the issue's sizes; the first without a marker,
 the others under the `load` marker (`make test` selects every marker). A seed seeds microburst's draws
-(devtools/microburst.py: calls made one after the other meet the same faults on every run, concurrent
-calls take the same draws in their order of arrival) and is printed; the count of fired faults is checked
-against the calls made (a run without faults cannot pass for one with them). To stay fast, a scenario's
-set-up is kept in moto from one seed to the next (a `Stage`: the function and the 2,000 objects of the
-launch, the fault-free reference states of init/rm, the bucket of put/get), scar runs in this process, and
-only scar's calls cross microburst (the tests arrange and check on moto directly, with list calls).
+(`Microburst(seed=N)`: calls made one after the other meet the same faults on every run, concurrent calls
+take the same draws in their order of arrival), is the test id's number and is printed; the faults that
+fired are counted against the calls made (about one in ten, so a run without faults cannot pass).
+
+To fit in the suite's time, a seed pays only for its own calls: what a scenario sets up stays in moto from
+one seed to the next unless a seed fails (the launch's function and 2,000 objects, put on moto directly;
+the fault-free reference states of init/rm; the bucket of put/get, each seed in a folder of its own); the
+checks read moto with list calls; scar runs in-process (`main(argv)`). The init/rm and put/get seeds run in
+two processes of their own, each with its own moto and microburst, while the launch seeds run here: init and
+rm spend most of their time in botocore's back-off, and the launch keeps the CPU busy meanwhile.
 Also here: the endpoint killed in the middle of `init` (the next `init` converges, `rm` cleans everything)
 and two `init` of the same function at once.
 """
