@@ -88,7 +88,30 @@ class BatchKind(Kind):
         return BadInputError(f"{function}: {key} cannot change from {old} to {new} in place: {why}; run "
                              f"`scar rm -n {function}`, then `scar init` again")
 
-    # -- Batch resources (compute environment, job queue): settings and tags by ARN ---------------------
+
+class BatchSettingsKind(BatchKind):
+    """A Batch resource (compute environment, job queue) whose settings change by one update call and whose
+    tags change by ARN; the undo of an update changes them back to what planning read."""
+
+    def change_settings(self, name: str, base: dict[str, Any], target: dict[str, Any]) -> None:
+        """Send the update call from Params `base` to Params `target`, if they differ, and wait."""
+        raise NotImplementedError
+
+    def update(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
+        outputs["Wanted"] = desired
+        self._change(step, step.current, desired)
+        outputs["Arn"] = step.current["Arn"]
+
+    def undo(self, step: Step, outputs: dict[str, Any]) -> None:
+        if step.action is not Action.UPDATE:
+            super().undo(step, outputs)
+        elif "Wanted" in outputs:
+            self._change(step, outputs["Wanted"], step.current)
+
+    def _change(self, step: Step, base: dict[str, Any], target: dict[str, Any]) -> None:
+        """From the settings and tags of `base` to those of `target`."""
+        self.change_settings(step.resource.name, base["Params"], target["Params"])
+        self.retag(step.current["Arn"], base["Tags"], target["Tags"])
 
     def retag(self, arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
         """TagResource / UntagResource so that the resource's tags are `new`."""

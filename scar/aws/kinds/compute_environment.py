@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scar.aws import batch_waiters
-from scar.aws.kinds.batch_base import BatchKind, changed
+from scar.aws.kinds.batch_base import BatchSettingsKind, changed
 from scar.deploy.kind import register
 from scar.deploy.model import Action, Call, Change, ResourceId, Step
 
@@ -56,7 +56,7 @@ def update_request(base: dict[str, Any], target: dict[str, Any]) -> dict[str, An
 
 
 @register("aws")
-class ComputeEnvironment(BatchKind):
+class ComputeEnvironment(BatchSettingsKind):
     """Named after the function. Params: CreateComputeEnvironment's (type, state, serviceRole,
     computeResources). Wanted and read also hold TemplateVersion, the launch template version it uses."""
 
@@ -135,24 +135,11 @@ class ComputeEnvironment(BatchKind):
         outputs["Arn"] = answer["computeEnvironmentArn"]
         batch_waiters.wait(batch, "ComputeEnvironmentValid", step.resource.name)
 
-    def update(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
-        outputs["Wanted"] = desired
-        self._change(step.resource.name, step.current, step.current, desired)
-        outputs["Arn"] = step.current["Arn"]
-
-    def undo(self, step: Step, outputs: dict[str, Any]) -> None:
-        if step.action is not Action.UPDATE:
-            super().undo(step, outputs)
-        elif "Wanted" in outputs:
-            self._change(step.resource.name, step.current, outputs["Wanted"], step.current)
-
-    def _change(self, name: str, current: dict[str, Any], base: dict[str, Any], target: dict[str, Any]) -> None:
-        """From the settings and tags of `base` to those of `target` (the environment is `current`'s)."""
-        request = update_request(base["Params"], target["Params"])
+    def change_settings(self, name: str, base: dict[str, Any], target: dict[str, Any]) -> None:
+        request = update_request(base, target)
         if request:
             self.provider.batch.update_compute_environment(computeEnvironment=name, **request)
             batch_waiters.wait(self.provider.batch, "ComputeEnvironmentValid", name)
-        self.retag(current["Arn"], base["Tags"], target["Tags"])
 
     def delete(self, step: Step, outputs: dict[str, Any]) -> None:
         name, batch = step.resource.name, self.provider.batch

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from scar.aws import batch_waiters
-from scar.aws.kinds.batch_base import BatchKind, changed
+from scar.aws.kinds.batch_base import BatchSettingsKind, changed
 from scar.deploy.kind import register
 from scar.deploy.model import Action, Call, Change, ResourceId, Step
 
@@ -21,7 +21,7 @@ def _order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @register("aws")
-class JobQueue(BatchKind):
+class JobQueue(BatchSettingsKind):
     """Named after the function. Params: CreateJobQueue's (state, priority, computeEnvironmentOrder)."""
 
     kind = KIND
@@ -63,24 +63,11 @@ class JobQueue(BatchKind):
         outputs["Arn"] = answer["jobQueueArn"]
         batch_waiters.wait(batch, "JobQueueValid", step.resource.name)
 
-    def update(self, step: Step, desired: dict[str, Any], outputs: dict[str, Any]) -> None:
-        outputs["Wanted"] = desired
-        self._change(step.resource.name, step.current, step.current, desired)
-        outputs["Arn"] = step.current["Arn"]
-
-    def undo(self, step: Step, outputs: dict[str, Any]) -> None:
-        if step.action is not Action.UPDATE:
-            super().undo(step, outputs)
-        elif "Wanted" in outputs:
-            self._change(step.resource.name, step.current, outputs["Wanted"], step.current)
-
-    def _change(self, name: str, current: dict[str, Any], base: dict[str, Any], target: dict[str, Any]) -> None:
-        """From the settings and tags of `base` to those of `target` (the queue is `current`'s)."""
-        settings = changed(base["Params"], target["Params"])
+    def change_settings(self, name: str, base: dict[str, Any], target: dict[str, Any]) -> None:
+        settings = changed(base, target)
         if settings:
             self.provider.batch.update_job_queue(jobQueue=name, **settings)
             batch_waiters.wait(self.provider.batch, "JobQueueValid", name)
-        self.retag(current["Arn"], base["Tags"], target["Tags"])
 
     def delete(self, step: Step, outputs: dict[str, Any]) -> None:
         name, batch = step.resource.name, self.provider.batch
