@@ -93,21 +93,26 @@ def test_a_broken_configuration_is_an_init_error(built, tmp_path):
     assert run.process is not None and run.process.exit_code == 1
 
 
-def test_scar_run_local_runs_an_image_function_through_its_entry_point(scar, tmp_path):
-    """`scar run --local` on a runtime: image function builds the image init would push and runs it as Lambda
-    does: the supervisor inside, started by the image's entry point, fed by scar's local Runtime API."""
-    base = build_busybox_image(tmp_path / "busybox.tar")
-    (tmp_path / "script.sh").write_bytes(SCRIPT)
-    (tmp_path / "in.txt").write_text("local image")
-    (tmp_path / "fdl.yaml").write_text(f"""
+def _local_image_function(folder, name: str, script: bytes, data: str, extra: str = "") -> None:
+    """fdl.yaml of a runtime: image function on a busybox image_file, its script.sh and an input in.txt."""
+    base = build_busybox_image(folder / "busybox.tar")
+    (folder / "script.sh").write_bytes(script)
+    (folder / "in.txt").write_text(data)
+    (folder / "fdl.yaml").write_text(f"""
 functions:
   aws:
   - lambda:
-      name: local-image-fn
+      name: {name}
       runtime: image
       init_script: script.sh
       container: {{image_file: {base}}}
-""")
+{extra}""")
+
+
+def test_scar_run_local_runs_an_image_function_through_its_entry_point(scar, tmp_path):
+    """`scar run --local` on a runtime: image function builds the image init would push and runs it as Lambda
+    does: the supervisor inside, started by the image's entry point, fed by scar's local Runtime API."""
+    _local_image_function(tmp_path, "local-image-fn", SCRIPT, "local image")
     result = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--input", tmp_path / "in.txt")
     assert result.code == 0, result.stderr
     assert result.stdout == "got LOCAL IMAGE\n"
@@ -118,21 +123,10 @@ functions:
 def test_scar_run_local_writes_an_image_functions_outputs_to_the_output_dir(scar, tmp_path):
     """--output-dir is bound into the sandbox and the supervisor inside writes the output files there (through
     no link), instead of uploading them to the output bucket."""
-    base = build_busybox_image(tmp_path / "busybox.tar")
-    (tmp_path / "script.sh").write_bytes(b'#!/bin/sh\nmkdir -p "$TMP_OUTPUT_DIR/sub"\n'
-                                         b'tr a-z A-Z < "$INPUT_FILE_PATH" > "$TMP_OUTPUT_DIR/sub/result.txt"\n'
-                                         b'echo done\n')
-    (tmp_path / "in.txt").write_text("to the folder")
-    (tmp_path / "fdl.yaml").write_text(f"""
-functions:
-  aws:
-  - lambda:
-      name: local-image-out
-      runtime: image
-      init_script: script.sh
-      container: {{image_file: {base}}}
-      output: [{{storage_provider: s3, path: never-used/out}}]
-""")
+    script = (b'#!/bin/sh\nmkdir -p "$TMP_OUTPUT_DIR/sub"\n'
+              b'tr a-z A-Z < "$INPUT_FILE_PATH" > "$TMP_OUTPUT_DIR/sub/result.txt"\necho done\n')
+    _local_image_function(tmp_path, "local-image-out", script, "to the folder",
+                          "      output: [{storage_provider: s3, path: never-used/out}]\n")
     out = tmp_path / "out"
     result = scar("run", "--local", "-f", tmp_path / "fdl.yaml", "--input", tmp_path / "in.txt", "--output-dir", out)
     assert result.code == 0, result.stderr
