@@ -19,6 +19,7 @@ import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 
+from scar.aws.response_parsing import FastResponseParserFactory
 from scar.config.regions import shared_loader
 from scar.errors import BadInputError
 
@@ -49,6 +50,7 @@ class _Shared:
         try:
             core = botocore.session.Session(profile=profile or None)
             core.register_component("data_loader", shared_loader())
+            core.register_component("response_parser_factory", FastResponseParserFactory())
             self.session = boto3.session.Session(botocore_session=core, region_name=region)
             core.get_scoped_config()  # an unknown profile fails here, not at the first call
         except botocore.exceptions.ProfileNotFound:
