@@ -2,8 +2,8 @@
 
 For a file of a few KiB, s3transfer's futures, submission threads and chunked reads cost more client CPU
 than the request itself. Here a small file is one PutObject with its bytes, or one GetObject written to a
-temporary file renamed into place. Memory stays bounded: at most one small file per worker
-(`SMALL_OBJECT_MAX` each).
+temporary file renamed into place, both through scar.aws.direct_objects. Memory stays bounded: at most one
+small file per worker (`SMALL_OBJECT_MAX` each).
 
 botocore sends every PutObject with `Expect: 100-continue`, which makes the client wait for the server's
 go-ahead before it sends the body: one more round trip per upload on a real network. It lets a server refuse
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
+
+from scar.aws.direct_objects import ObjectRequests
 
 #: Files up to this size go through here; larger ones through s3transfer (multipart, streamed).
 SMALL_OBJECT_MAX = 1024 * 1024
@@ -50,16 +52,16 @@ def _drop_expect(model: Any, params: dict[str, Any], **kwargs: Any) -> None:
         params["headers"].pop("Expect", None)
 
 
-def put_small(client: Any, bucket: str, key: str, path: Path, progress: Progress) -> None:
+def put_small(objects: ObjectRequests, bucket: str, key: str, path: Path, progress: Progress) -> None:
     body = read_file(path)
-    client.put_object(Bucket=bucket, Key=key, Body=body)
+    objects.put(bucket, key, body)
     progress(len(body))
 
 
-def get_small(client: Any, bucket: str, key: str, target: Path, progress: Progress) -> None:
+def get_small(objects: ObjectRequests, bucket: str, key: str, target: Path, progress: Progress) -> None:
     """Download to a new temporary file beside `target` (never through an existing name or link), then
     rename it over `target`; on any failure the temporary file goes and `target` is untouched."""
-    body = _read_object(client, bucket, key)
+    body = _read_object(objects, bucket, key)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.scar-part")
     try:
         with open(temporary, "xb") as out:
@@ -71,11 +73,11 @@ def get_small(client: Any, bucket: str, key: str, target: Path, progress: Progre
     progress(len(body))
 
 
-def _read_object(client: Any, bucket: str, key: str) -> bytes:
+def _read_object(objects: ObjectRequests, bucket: str, key: str) -> bytes:
     attempt = 1
     while True:
         try:
-            return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return objects.get(bucket, key)
         except S3_RETRYABLE_DOWNLOAD_ERRORS:
             if attempt >= READ_ATTEMPTS:
                 raise

@@ -13,6 +13,7 @@ from typing import Any
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
+from scar.aws.direct_objects import ObjectRequests
 from scar.aws.errors import describe
 from scar.aws.s3 import S3, S3Location, S3Object
 from scar.aws.small_objects import SMALL_OBJECT_MAX, allow_small_puts_without_expect, get_small, put_small
@@ -52,6 +53,7 @@ class TransferReport:
 class TransferOptions:
     concurrency: int = 32  # requests in flight; the AWS CLI's default is 10 (small files gain most from more)
     chunk_size: int = 8 * MIB
+    direct: bool = True  # small files by scar.aws.direct_objects' own requests (False: botocore's calls only)
 
     def config(self) -> TransferConfig:
         return TransferConfig(
@@ -113,9 +115,10 @@ def _transfer_small(task: Callable[..., None], s3: S3, items: list[TransferItem]
                     label: Callable[[TransferItem], str]) -> None:
     """`task` for each item on `concurrency` threads; on Ctrl-C the queued ones are dropped and only those
     under way finish."""
+    objects = ObjectRequests(s3.client, direct=options.direct)
     pool = ThreadPoolExecutor(max_workers=options.concurrency)
     try:
-        _collect([(item, pool.submit(task, s3.client, location.bucket, item.key, item.local, progress))
+        _collect([(item, pool.submit(task, objects, location.bucket, item.key, item.local, progress))
                   for item in items], report, label)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

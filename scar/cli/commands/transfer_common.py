@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 
 def transfer_options(args: argparse.Namespace) -> TransferOptions:
-    return TransferOptions(concurrency=args.concurrency, chunk_size=args.chunk_size * MIB)
+    """With -v -j (botocore's answers go into the JSON document) or --debug (its wire log), every request is
+    a botocore call."""
+    direct = not (args.debug or (args.verbose and args.json))
+    return TransferOptions(concurrency=args.concurrency, chunk_size=args.chunk_size * MIB, direct=direct)
 
 
 def finish(ctx: Context, report: TransferReport, verb: str, files_key: str) -> int:
