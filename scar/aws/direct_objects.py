@@ -17,6 +17,7 @@ named by an ARN, S3 Express buckets and anything botocore would not sign with Si
 
 The bucket's URL and signing scope are botocore's: a probe GetObject is built by the client and stopped by a
 before-sign handler (registered once per client; it lets every other request by) before anything is sent.
+Since the URL and the signer are the client's, a direct request is signed exactly as botocore's own would be.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class ObjectRequests:
         self._client = client
         parts = _client_parts(client) if direct else None
         self._signer, self._http = parts if parts else (None, None)
+        if parts:  # before any thread uses the client; botocore keeps one registration per unique_id
+            client.meta.events.register_first("before-sign.s3.GetObject", _stop_probe, unique_id="scar-direct-probe")
         self._lock = threading.Lock()
         self._bases: dict[str, tuple[str, str, str] | None] = {}  # bucket → (URL prefix, region, signing name)
         self._backoff = ExponentialBackoff(service_name="s3",
@@ -67,7 +70,7 @@ class ObjectRequests:
     def get(self, bucket: str, key: str) -> bytes:
         base = self._base(bucket)
         if base is not None:
-            response = self._send("GetObject", base, key, None, {"x-amz-checksum-mode": "ENABLED"})
+            response = self._send(base, key, None, {"x-amz-checksum-mode": "ENABLED"})
             if response is not None and _intact(response):
                 return response.content
             self._after_failure(bucket, response)
@@ -77,15 +80,14 @@ class ObjectRequests:
         base = self._base(bucket)
         if base is not None:
             checksum = base64.b64encode(_CHECKSUMS["x-amz-checksum-crc32"](body)).decode()
-            response = self._send("PutObject", base, key, body, {"x-amz-checksum-crc32": checksum,
-                                                                 "x-amz-sdk-checksum-algorithm": "CRC32"})
+            response = self._send(base, key, body, {"x-amz-checksum-crc32": checksum,
+                                                    "x-amz-sdk-checksum-algorithm": "CRC32"})
             if response is not None and response.status_code < 300:
                 return
             self._after_failure(bucket, response)
         self._client.put_object(Bucket=bucket, Key=key, Body=body)
 
-    def _send(self, operation: str, base: tuple[str, str, str], key: str, body: bytes | None,
-              headers: dict[str, str]) -> Any:
+    def _send(self, base: tuple[str, str, str], key: str, body: bytes | None, headers: dict[str, str]) -> Any:
         """The answer to one signed request, or None when it could not be had (the caller asks botocore)."""
         prefix, region, signing_name = base
         request = AWSRequest(method="PUT" if body is not None else "GET", url=prefix + quote(key, safe="/~"),
@@ -93,8 +95,8 @@ class ObjectRequests:
         request.context["client_config"] = self._client.meta.config
         if body is not None:  # over HTTPS the CRC32 stands for the body, as botocore does: no SHA-256 of it
             request.context["checksum"] = {"request_algorithm": {"in": "header", "name": "x-amz-checksum-crc32"}}
-        try:
-            self._signer.sign(operation, request, region_name=region, signing_name=signing_name)
+        try:  # the signer's auth for this scope (frozen credentials, refreshed when due), without sign()'s events
+            self._signer.get_auth_instance(signing_name, region, "s3v4").add_auth(request)
             return self._http.send(request.prepare())
         except BotoCoreError:  # connection refused or reset, timeout, ...: botocore's own call retries it
             return None
@@ -127,7 +129,7 @@ def _client_parts(client: Any) -> tuple[Any, Any] | None:
     botocore), every call goes through the client."""
     signer = getattr(client, "_request_signer", None)
     http = getattr(getattr(client, "_endpoint", None), "http_session", None)
-    if signer is None or not callable(getattr(signer, "sign", None)) or not callable(getattr(http, "send", None)):
+    if not callable(getattr(signer, "get_auth_instance", None)) or not callable(getattr(http, "send", None)):
         return None
     return signer, http
 
@@ -153,12 +155,11 @@ def _resolve_base(client: Any, bucket: str) -> tuple[str, str, str] | None:
     build one and stopping it before it is signed; None when botocore would not sign it with SigV4."""
     if bucket.startswith("arn:") or bucket.endswith("--x-s3"):
         return None
-    client.meta.events.register_first("before-sign.s3.GetObject", _stop_probe, unique_id="scar-direct-probe")
     _probing.active = True
     try:
         client.get_object(Bucket=bucket, Key=_PROBE_KEY)
     except _Probed as probed:
-        if probed.version in ("s3v4", "v4") and urlsplit(probed.url).query == "":
+        if probed.version == "s3v4" and urlsplit(probed.url).query == "":
             return probed.url[:-len(_PROBE_KEY)], probed.region, probed.signing_name
     except BotoCoreError:
         pass

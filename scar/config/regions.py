@@ -19,15 +19,18 @@ def shared_loader() -> Any:
 def _partitions() -> tuple[dict[str, Any], ...]:
     """botocore's partitions (aws, aws-cn, aws-us-gov, ...), each with its regions and region pattern. Read
     from its data file directly: importing botocore to ask it would cost a command that never talks to AWS
-    (validate, run --local) a fifth of a second."""
+    (validate, run --local) a fifth of a second. A command that has imported botocore reads it through the
+    shared loader, which the command's AWS sessions then find already parsed."""
     import gzip
     import importlib.util
     import json
+    import sys
     from pathlib import Path
 
     spec = importlib.util.find_spec("botocore")
     folder = Path(next(iter(spec.submodule_search_locations or ()))) / "data" if spec else None
-    if folder is None or not ((folder / "endpoints.json").exists() or (folder / "endpoints.json.gz").exists()):
+    if "botocore.loaders" in sys.modules or folder is None or \
+            not ((folder / "endpoints.json").exists() or (folder / "endpoints.json.gz").exists()):
         endpoints = shared_loader().load_data("endpoints")
     elif (folder / "endpoints.json").exists():
         endpoints = json.loads((folder / "endpoints.json").read_bytes())

@@ -54,6 +54,36 @@ def test_put_and_get_of_awkward_keys_go_direct_and_store_what_botocore_would(cli
     assert head["ChecksumCRC32"] == base64.b64encode(zlib.crc32(b"body 3").to_bytes(4, "big")).decode()
 
 
+def test_a_direct_request_has_botocores_url_and_signed_headers(client, monkeypatch):
+    """The two requests for each key, as the client's HTTP session receives them, differ only in what
+    changes from request to request (date, signature, user agent, invocation id)."""
+    objects = ObjectRequests(client)
+    session = client._endpoint.http_session  # the session both paths send through
+    sent: list = []
+    real_send = session.send
+    monkeypatch.setattr(session, "send", lambda request: sent.append(request) or real_send(request))
+    for key in KEYS:
+        client.put_object(Bucket=BUCKET, Key=key, Body=b"v")
+        objects.put(BUCKET, key, b"v")
+        client.get_object(Bucket=BUCKET, Key=key)
+        objects.get(BUCKET, key)
+    assert len(sent) == 4 * len(KEYS)
+    for theirs, ours in zip(sent[::2], sent[1::2], strict=True):
+        assert (ours.method, ours.url) == (theirs.method, theirs.url)
+        assert _signed(ours) <= _signed(theirs)
+        for header in {"host", "x-amz-content-sha256", "x-amz-checksum-crc32", "content-length",
+                       "x-amz-checksum-mode"} & _signed(theirs):
+            assert _text(ours.headers.get(header)) == _text(theirs.headers.get(header)), header
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _signed(request) -> set[str]:
+    return set(_text(request.headers["Authorization"]).split("SignedHeaders=")[1].split(",")[0].split(";"))
+
+
 def test_the_probe_sends_nothing_and_leaves_other_calls_alone(client, s3):
     objects = ObjectRequests(client)
     sent = _sent(client)
