@@ -54,7 +54,8 @@ class ObjectRequests:
     """Whole-object GET and PUT through one S3 client (safe to share between threads)."""
 
     def __init__(self, client: Any, direct: bool = True) -> None:
-        """`direct=False`: every call through the client (for -v -j, which records botocore's answers)."""
+        """`direct=False`: every call through the client (for -v -j and --debug, which show botocore's
+        answers and wire log)."""
         self._client = client
         parts = _client_parts(client) if direct else None
         self._signer, self._http = parts if parts else (None, None)
