@@ -119,6 +119,8 @@ class ObjectRequests:
     def _base(self, bucket: str) -> tuple[str, str, str] | None:
         if self._signer is None:
             return None
+        if bucket in self._bases:  # resolved already: read without the lock, which every request would contend
+            return self._bases[bucket]
         with self._lock:
             if bucket not in self._bases:
                 self._bases[bucket] = _resolve_base(self._client, bucket)
