@@ -67,8 +67,8 @@ class IndexedRestXMLParser(RestXMLParser):
                                  final_parsed: dict[str, Any]) -> None:
         members = self._members.get(shape)
         if members is None:
-            members = self._members[shape] = [_HeaderMember(name, member) for name, member in member_shapes.items()
-                                              if member.serialization.get("location") is not None]
+            described = (_HeaderMember(name, member) for name, member in member_shapes.items())
+            members = self._members[shape] = [member for member in described if member.location is not None]
         headers = response["headers"]
         lowered = {name.lower(): value for name, value in headers.items()}
         for member in members:
