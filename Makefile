@@ -12,6 +12,10 @@ MICROBURST_VENV := .venv-microburst
 MICROBURST_VERSION ?= 0.10.0
 BENCH_VENV := .venv-bench
 PYTEST_ARGS ?=
+# `make test` and its parts run the suite on this many worker processes (pytest-xdist), a test file per worker
+# at a time; each worker has its own emulators. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 BENCH_ARGS ?=
 LIFECYCLE_ARGS ?=
 
@@ -65,19 +69,19 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test: lint docs install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: lint $(STAMP)
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
 
 e2e: install
-	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
 
 integration: install
-	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+	$(PYTEST) tests/integration $(PYTEST_ARGS)
 
 # Benchmarks (on demand, not tests): `make bench` runs them all and prints one table (and bench/results.json);
 # each bench-* target runs one, with its own report.

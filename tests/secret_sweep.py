@@ -5,6 +5,8 @@ Three places are swept: the stdout and stderr of every in-process `scar` run (th
 (output and log records, whatever the outcome); and, once the session ends, every log file under the
 session's temporary folder and every file in a `.cache/scar` there (moto's and microburst's request logs, the
 registry's, scar's image store). A hit at the end fails the session with the places named.
+Under pytest-xdist (`make test`) the controller sweeps: every worker's report reaches it, and every worker's
+temporary folder lies below its own.
 
 The secrets are listed here, not discovered: each is a value some test puts in an FDL or scar.cfg and no test
 expects to see again. `tests/integration/test_secret_sweep.py` adds its own, deploys with every kind and
@@ -65,6 +67,8 @@ def _swept_files(root: Path) -> Iterator[Path]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker: its reports and its temporary folder (below the controller's) are swept there
     factory = getattr(session.config, "_tmp_path_factory", None)  # pytest's tmp_path plugin keeps it there
     root = getattr(factory, "_basetemp", None)  # None: no test of this session asked for a temporary folder
     if root is not None:

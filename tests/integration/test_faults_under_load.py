@@ -15,6 +15,8 @@ the fault-free reference states of init/rm; the bucket of put/get, each seed in 
 checks read moto with list calls; scar runs in-process (`main(argv)`). The init/rm and put/get seeds run in
 two processes of their own, each with its own moto and microburst, while the launch seeds run here: init and
 rm spend most of their time in botocore's back-off, and the launch keeps the CPU busy meanwhile.
+Under pytest-xdist, `make test` keeps the module on one worker (`--dist loadfile`): spread over workers, its
+tests would have each worker's two processes run every seed.
 Also here: the endpoint killed in the middle of `init` (the next `init` converges, `rm` cleans everything)
 and two `init` of the same function at once.
 """
