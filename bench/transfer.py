@@ -363,7 +363,8 @@ class TransferBench:
 
 def measure_help(tools: Tools, repeat: int) -> Row:
     row = Row("scar --help", "python -c 'import argparse'", HELP_TARGET, "median")
-    scar = [sys.executable, "-m", "scar", "--help"]
+    installed = Path(sys.executable).with_name("scar")  # the console script, as a user runs it (pip puts it there)
+    scar = [str(installed), "--help"] if installed.is_file() else [sys.executable, "-m", "scar", "--help"]
     baseline = [sys.executable, "-c", "import argparse"]
     try:
         run(scar, tools.scar_env)  # warm-up (and scar's .pyc files)
