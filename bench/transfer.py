@@ -390,7 +390,8 @@ def positive(text: str) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--aws-cli", metavar="PATH", help="the AWS CLI to compare with (default: $AWS_CLI, else aws)")
-    parser.add_argument("--repeat", type=positive, default=5, metavar="N", help="run pairs per transfer (default 5)")
+    parser.add_argument("--repeat", type=positive, default=6, metavar="N",
+                        help="run pairs per transfer (default 6; an even count: each tool goes first in half)")
     parser.add_argument("--help-repeat", type=positive, default=10, metavar="N", help="runs of --help (default 10)")
     parser.add_argument("--files", type=positive, default=1000, metavar="N", help="small files (default 1000)")
     parser.add_argument("--file-kib", type=positive, default=64, metavar="KIB", help="small file size (default 64)")

@@ -81,7 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--microburst", metavar="PATH", help="microburst executable (default: $MICROBURST, else "
                         ".venv-microburst/bin/microburst)")
     parser.add_argument("--latency", type=float, default=25, metavar="MS", help="added to every request (default 25)")
-    parser.add_argument("--repeat", type=positive, default=3, metavar="N", help="run pairs per transfer (default 3)")
+    parser.add_argument("--repeat", type=positive, default=4, metavar="N",
+                        help="run pairs per transfer (default 4; an even count: each tool goes first in half)")
     parser.add_argument("--files", type=positive, default=1000, metavar="N", help="small files (default 1000)")
     parser.add_argument("--file-kib", type=positive, default=64, metavar="KIB", help="their size (default 64)")
     parser.add_argument("--emulator", action="append", choices=EMULATORS,
