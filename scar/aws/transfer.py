@@ -51,17 +51,27 @@ class TransferReport:
 
 @dataclass(frozen=True)
 class TransferOptions:
-    concurrency: int = 32  # requests in flight; the AWS CLI's default is 10 (small files gain most from more)
+    """How many requests are in flight: `concurrency` for small files, one request each, whose time is round
+    trips (32 where the AWS CLI keeps 10); `part_concurrency` for the parts of larger files, whose time is
+    bandwidth: 10, as the AWS CLI and s3transfer (more parts at once only add buffers and contention)."""
+
+    concurrency: int = 32
+    part_concurrency: int = 10
     chunk_size: int = 8 * MIB
     direct: bool = True  # small files by scar.aws.direct_objects' own requests (False: botocore's calls only)
+
+    @property
+    def connections(self) -> int:
+        """The connection pool this needs."""
+        return max(self.concurrency, self.part_concurrency)
 
     def config(self) -> TransferConfig:
         return TransferConfig(
             multipart_threshold=self.chunk_size,
             multipart_chunksize=self.chunk_size,
-            max_request_concurrency=self.concurrency,
-            max_submission_concurrency=max(5, self.concurrency // 2),
-            max_request_queue_size=max(1000, self.concurrency * 10),
+            max_request_concurrency=self.part_concurrency,
+            max_submission_concurrency=max(5, self.part_concurrency // 2),
+            max_request_queue_size=max(1000, self.part_concurrency * 10),
             max_io_queue_size=1000,
         )
 

@@ -192,8 +192,8 @@ def _select_options(sub: argparse.ArgumentParser) -> None:
 
 def _transfer_options(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("transfer")
-    group.add_argument("--concurrency", type=_positive_int, default=32, metavar="N",
-                       help="parallel requests (default 32)")
+    group.add_argument("--concurrency", type=_positive_int, metavar="N",
+                       help="parallel requests (default 32 for files up to 1 MiB, 10 for the parts of larger ones)")
     group.add_argument("--chunk-size", type=_part_size, default=8, metavar="MIB",
                        help="multipart part size in MiB, at least 5 (default 8)")
 

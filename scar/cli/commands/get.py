@@ -21,7 +21,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if destination.exists() and not destination.is_dir():
         raise BadInputError(f"command line: -p/--path: {args.path!r} is not a folder")
     options = transfer_options(args)
-    s3 = S3(ctx.aws(concurrency=options.concurrency).client("s3"))
+    s3 = S3(ctx.aws(concurrency=options.connections).client("s3"))
     items, refused = plan_download(s3, location, destination)
     if not items and not refused:
         ctx.output.notice(f"no objects in {location}: nothing to download")

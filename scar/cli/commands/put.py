@@ -22,7 +22,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise BadInputError(f"command line: -p/--path: {args.path!r} does not exist")
     items = plan_upload(source, location)
     options = transfer_options(args)
-    session = ctx.aws(concurrency=options.concurrency)
+    session = ctx.aws(concurrency=options.connections)
     s3 = S3(session.client("s3"))
     if s3.ensure_bucket(location.bucket, session.region):
         ctx.output.notice(f"created bucket {location.bucket!r} in {session.region}")

@@ -14,10 +14,12 @@ if TYPE_CHECKING:
 
 
 def transfer_options(args: argparse.Namespace) -> TransferOptions:
-    """With -v -j (botocore's answers go into the JSON document) or --debug (its wire log), every request is
-    a botocore call."""
+    """`--concurrency N` sets both the small files' and the parts' (each keeps its default otherwise). With
+    -v -j (botocore's answers go into the JSON document) or --debug (its wire log), every request is a
+    botocore call."""
     direct = not (args.debug or (args.verbose and args.json))
-    return TransferOptions(concurrency=args.concurrency, chunk_size=args.chunk_size * MIB, direct=direct)
+    given = {} if args.concurrency is None else {"concurrency": args.concurrency, "part_concurrency": args.concurrency}
+    return TransferOptions(chunk_size=args.chunk_size * MIB, direct=direct, **given)
 
 
 def finish(ctx: Context, report: TransferReport, verb: str, files_key: str) -> int:
