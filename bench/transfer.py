@@ -107,6 +107,9 @@ def report(rows: list[Row]) -> str:
            "runs, wall clock (cpu of the command) in seconds:"]
     for row in rows:
         detail = row.error or f"scar {_samples(row.scar)} | {row.reference}: {_samples(row.other)}"
+        if row.stat == "paired" and not row.error:
+            faster = sum(s.wall < o.wall for s, o in zip(row.scar, row.other, strict=False))
+            detail += f" | scar faster in {faster} of {min(len(row.scar), len(row.other))} pairs"
         out.append(f"  {row.name}: {detail}")
     return "\n".join(out)
 
@@ -236,14 +239,15 @@ class TransferBench:
     `direct` is the emulator's own endpoint when the tools go through a proxy (bench/latency.py): the
     untimed seeding and checks then skip the proxy. `suffix` ends every row's name."""
 
-    def __init__(self, tools: Tools, data: Dataset, work: Path, repeat: int, *, direct: str | None = None,
-                 suffix: str = "", target: float = TRANSFER_TARGET) -> None:
+    def __init__(self, tools: Tools, data: Dataset, work: Path, repeat: int, *, big_repeat: int | None = None,
+                 direct: str | None = None, suffix: str = "", target: float = TRANSFER_TARGET) -> None:
         import boto3  # scar's own dependency: used here only to seed and check buckets, never timed
 
         self.tools = tools
         self.data = data
         self.work = work
         self.repeat = repeat
+        self.big_repeat = big_repeat or repeat
         self.suffix = suffix
         self.target = target
         self.direct_env = {**tools.env, "AWS_ENDPOINT_URL": direct or tools.env["AWS_ENDPOINT_URL"]}
@@ -268,25 +272,25 @@ class TransferBench:
     def measure(self, selected: set[str]) -> list[Row]:
         tree = f"{self.data.count} x {self.data.tree_bytes // self.data.count // KIB} KiB"
         big = f"1 x {self.data.big_bytes // MIB} MiB"
-        cases: dict[str, tuple[str, str, Callable[[str, int], Timing]]] = {
-            "put-tree": (f"put {tree}", "aws s3 cp --recursive", self.put_tree),
-            "get-tree": (f"get {tree}", "aws s3 cp --recursive", self.get_tree),
-            "put-big": (f"put {big}", "aws s3 cp", self.put_big),
-            "get-big": (f"get {big}", "aws s3 cp", self.get_big),
+        cases: dict[str, tuple[str, str, Callable[[str, int], Timing], int]] = {
+            "put-tree": (f"put {tree}", "aws s3 cp --recursive", self.put_tree, self.repeat),
+            "get-tree": (f"get {tree}", "aws s3 cp --recursive", self.get_tree, self.repeat),
+            "put-big": (f"put {big}", "aws s3 cp", self.put_big, self.big_repeat),
+            "get-big": (f"get {big}", "aws s3 cp", self.get_big, self.big_repeat),
         }
         rows = []
-        for case, (name, reference, measure) in cases.items():
+        for case, (name, reference, measure, pairs) in cases.items():
             if case not in selected:
                 continue
             row = Row(name + self.suffix, reference, self.target, "paired")
             rows.append(row)
             try:
-                for rep in range(self.repeat):
+                for rep in range(pairs):
                     # alternate which tool goes first, so that neither always meets a warmer (or busier) server
                     for tool in ("scar", "aws") if rep % 2 == 0 else ("aws", "scar"):
                         timing = measure(tool, rep)
                         (row.scar if tool == "scar" else row.other).append(timing)
-                        log(f"{row.name:<20} {tool:<4} run {rep + 1}/{self.repeat}: {timing.wall:7.3f} s "
+                        log(f"{row.name:<20} {tool:<4} run {rep + 1}/{pairs}: {timing.wall:7.3f} s "
                             f"(cpu {timing.cpu:.2f} s)")
             except BenchError as err:
                 row.error = str(err)
@@ -391,7 +395,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--aws-cli", metavar="PATH", help="the AWS CLI to compare with (default: $AWS_CLI, else aws)")
     parser.add_argument("--repeat", type=positive, default=6, metavar="N",
-                        help="run pairs per transfer (default 6; an even count: each tool goes first in half)")
+                        help="run pairs per transfer of the small files (default 6; an even count: each tool goes "
+                             "first in half)")
+    parser.add_argument("--big-repeat", type=positive, default=16, metavar="N",
+                        help="run pairs per transfer of the large file (default 16: see bench/README.md)")
     parser.add_argument("--help-repeat", type=positive, default=10, metavar="N", help="runs of --help (default 10)")
     parser.add_argument("--files", type=positive, default=1000, metavar="N", help="small files (default 1000)")
     parser.add_argument("--file-kib", type=positive, default=64, metavar="KIB", help="small file size (default 64)")
@@ -420,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"writing {args.files} x {args.file_kib} KiB and 1 x {args.big_mib} MiB of random data "
                         f"to {work}")
                     data = make_data(work / "data", args.files, args.file_kib, args.big_mib)
-                    bench = TransferBench(tools, data, work, args.repeat)
+                    bench = TransferBench(tools, data, work, args.repeat, big_repeat=args.big_repeat)
                     bench.setup()
                     rows += bench.measure(selected)
     except (BenchError, RuntimeError) as err:  # RuntimeError: the moto server did not start
