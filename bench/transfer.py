@@ -71,6 +71,11 @@ class Row:
         return statistics.median(sample.wall for sample in samples)
 
     @property
+    def pairs(self) -> list[tuple[Timing, Timing]]:
+        """(scar, reference) runs made back to back; an unfinished pair (a failed run) is left out."""
+        return list(zip(self.scar, self.other, strict=False))
+
+    @property
     def ratio(self) -> float | None:
         """scar/reference. For transfers, the median of each pair's ratio: the two runs of a pair follow each
         other, so a change of load on the shared machine between pairs moves both."""
@@ -78,7 +83,7 @@ class Row:
         if self.error or scar is None or other is None:
             return None
         if self.stat == "paired":
-            return statistics.median(s.wall / o.wall for s, o in zip(self.scar, self.other, strict=False))
+            return statistics.median(s.wall / o.wall for s, o in self.pairs)
         return scar / other
 
     @property
@@ -108,8 +113,8 @@ def report(rows: list[Row]) -> str:
     for row in rows:
         detail = row.error or f"scar {_samples(row.scar)} | {row.reference}: {_samples(row.other)}"
         if row.stat == "paired" and not row.error:
-            faster = sum(s.wall < o.wall for s, o in zip(row.scar, row.other, strict=False))
-            detail += f" | scar faster in {faster} of {min(len(row.scar), len(row.other))} pairs"
+            pairs = row.pairs
+            detail += f" | scar faster in {sum(s.wall < o.wall for s, o in pairs)} of {len(pairs)} pairs"
         out.append(f"  {row.name}: {detail}")
     return "\n".join(out)
 
@@ -236,7 +241,7 @@ def local_summary(folder: Path) -> tuple[int, int]:
 class TransferBench:
     """put and get of the data set by scar and by the AWS CLI; each measurement times one command only.
 
-    `direct` is the emulator's own endpoint when the tools go through a proxy (bench/latency.py): the
+    `direct` is the emulator's own endpoint when the tools go through a proxy (bench/transfer_latency.py): the
     untimed seeding and checks then skip the proxy. `suffix` ends every row's name."""
 
     def __init__(self, tools: Tools, data: Dataset, work: Path, repeat: int, *, big_repeat: int | None = None,
